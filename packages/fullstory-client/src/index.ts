@@ -1,1 +1,22 @@
-export {};
+// Public API of @fullstory-singer/fullstory-client (see /work/notes/contract.md and README.md).
+export { resolveHosts, regionFromKey, isLoopbackHost } from './hosts.js';
+export type { Region, HostPurpose, ResolveHostsOptions } from './hosts.js';
+export {
+  isRetryableStatus,
+  isRetryableNetworkError,
+  parseRetryAfter,
+  backoffDelay,
+  retryDelay,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+} from './retry-policy.js';
+export type { BackoffOptions, RetryDelayInput } from './retry-policy.js';
+export { DEFAULT_MAX_RETRY_AFTER_MS } from './options.js';
+export type { ClientOptions } from './options.js';
+export { ApiError } from './errors.js';
+export type { ApiErrorDetails } from './errors.js';
+export { BodyInterruptedError } from './body-stream.js';
+export { ExportClient } from './export-client.js';
+export type { ExportBundle } from './export-client.js';
+export { ServerApiClient } from './server-api-client.js';
+export type { JobKind, JobStatus, ErrorItem, Page } from './server-api-client.js';

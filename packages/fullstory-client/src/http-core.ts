@@ -1,0 +1,293 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { got } from 'got';
+import type { Got, OptionsInit } from 'got';
+import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
+import { guardBody } from './body-stream.js';
+import { ApiError, describeNetworkError, sanitizedCause, scrub } from './errors.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from './options.js';
+import type { ClientOptions } from './options.js';
+import { backoffDelay, isRetryableNetworkError, isRetryableStatus, retryDelay } from './retry-policy.js';
+
+/** One HTTP call, before retries. */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  /** Path under the base URL, starting with `/`. */
+  path: string;
+  searchParams?: Record<string, string>;
+  /** A serialised JSON body. */
+  body?: string;
+  /** Extra headers (e.g. `Idempotency-Key`). */
+  headers?: Record<string, string>;
+  /** Short name for logs and metrics, e.g. `export/list`. */
+  endpoint: string;
+}
+
+/** A 2xx answer to a JSON call. */
+export interface JsonResponse {
+  status: number;
+  /** The body text, `''` when empty (e.g. a 202). */
+  text: string;
+}
+
+/** What one attempt produced: a usable result, or a status to classify. */
+type Outcome<T> = { ok: true; status: number; value: T } | { ok: false; status: number; headers: IncomingHttpHeaders; text: string };
+
+// Error bodies are read for their `code` and `message` only; more than this is never needed, and a
+// bound keeps memory flat whatever a proxy sends back.
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+const ignore = (): void => undefined;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The HTTP layer shared by the export and server API clients: headers, timeouts, the retry loop and
+ * failure classification. Retries are ours, not got's (got's `retry` is off), so the policy lives in
+ * the pure functions of retry-policy.ts and the waits go through the injected `sleep`.
+ */
+export class HttpCore {
+  /** Called with the wait in ms on every 429, before waiting. */
+  onThrottle: ((retryAfterMs: number) => void) | undefined;
+
+  private readonly got: Got;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly maxRetryAfterMs: number;
+
+  /**
+   * @param options client settings
+   * @param authHint the sentence an `AuthError` ends with: which permission the key needs for this API
+   */
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly authHint: string,
+  ) {
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    this.got = got.extend({
+      prefixUrl: options.baseUrl,
+      headers: {
+        // fullstory-api.md §1: the key is sent as issued after "Basic ", not base64 of user:pass.
+        authorization: `Basic ${options.apiKey}`,
+        'user-agent': options.userAgent,
+        accept: 'application/json',
+      },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      // A redirect could carry the key to another scheme or host; neither API documents one.
+      followRedirect: false,
+    });
+  }
+
+  /**
+   * Sends a JSON call with retries and returns its 2xx answer as text.
+   * @throws AuthError on 401/403; ApiError on other refusals; UnavailableError when retries run out
+   */
+  async requestJson(spec: RequestSpec): Promise<JsonResponse> {
+    return this.withRetries(spec, async () => {
+      const response = await this.got(relative(spec.path), {
+        ...this.gotOptions(spec),
+        responseType: 'text',
+        timeout: { request: this.options.timeoutMs },
+      });
+      const text = response.body;
+      return response.statusCode >= 200 && response.statusCode < 300
+        ? { ok: true, status: response.statusCode, value: { status: response.statusCode, text } }
+        : { ok: false, status: response.statusCode, headers: response.headers, text };
+    });
+  }
+
+  /**
+   * Opens a GET whose body is returned as a raw byte stream (no decompression), retrying until a 2xx
+   * response starts. The stream errors with `BodyInterruptedError` if the body stalls for `timeoutMs`
+   * or breaks off; it is not retried here.
+   */
+  async openStream(spec: RequestSpec): Promise<Readable> {
+    const label = describe(spec);
+    return this.withRetries(spec, async () => {
+      const timeoutMs = this.options.timeoutMs;
+      const request = this.got.stream(relative(spec.path), {
+        ...this.gotOptions(spec),
+        // The tap sniffs gzip itself (fullstory-api.md §2.2: compression is inconsistent).
+        decompress: false,
+        // Until the headers arrive; the body's idle timeout is guardBody's.
+        timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, send: timeoutMs, response: timeoutMs },
+      });
+      // Errors are handled by the listeners below and then by guardBody; this one only keeps a late
+      // error on an abandoned request from becoming an uncaught exception.
+      request.on('error', ignore);
+      const response = await new Promise<{ statusCode: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+        request.once('error', reject);
+        request.once('response', (res: { statusCode: number; headers: IncomingHttpHeaders }) => {
+          request.off('error', reject);
+          resolve(res);
+        });
+      });
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        const body = guardBody(request, { idleTimeoutMs: timeoutMs, label, secret: this.options.apiKey });
+        return { ok: true, status: response.statusCode, value: body };
+      }
+      const text = await readBounded(request, MAX_ERROR_BODY_BYTES);
+      return { ok: false, status: response.statusCode, headers: response.headers, text };
+    });
+  }
+
+  private gotOptions(spec: RequestSpec): OptionsInit {
+    const headers: Record<string, string> = { ...spec.headers };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    return { method: spec.method, searchParams: spec.searchParams, headers, body: spec.body };
+  }
+
+  /** The retry loop: runs `attempt` until it yields a result or a failure we do not retry. */
+  private async withRetries<T>(spec: RequestSpec, attempt: () => Promise<Outcome<T>>): Promise<T> {
+    const label = describe(spec);
+    const backoff = { baseMs: this.options.backoffBaseMs, capMs: this.options.backoffCapMs, random: this.random };
+    let failures = 0; // 5xx, 408 and network failures so far: bounded by maxRetries
+    let throttles = 0; // 429s so far: bounded by the total wait, not by count
+    let throttledMs = 0;
+    for (;;) {
+      const started = performance.now();
+      let outcome: Outcome<T>;
+      try {
+        outcome = await attempt();
+      } catch (err) {
+        this.recordDuration(spec, started, undefined);
+        const cause = sanitizedCause(err, this.options.apiKey);
+        const reason = describeNetworkError(cause);
+        if (!isRetryableNetworkError(err)) {
+          throw new UnavailableError(`${label}: cannot reach FullStory at ${this.options.baseUrl}: ${reason}`, { cause });
+        }
+        if (failures >= this.options.maxRetries) {
+          throw new UnavailableError(`${label}: FullStory unreachable after ${failures + 1} attempts: ${reason}`, { cause });
+        }
+        const delay = backoffDelay(failures, backoff);
+        failures += 1;
+        this.options.logger?.warn(`${label} failed; retrying`, { reason, attempt: failures, wait_ms: delay });
+        await this.sleep(delay);
+        continue;
+      }
+      this.recordDuration(spec, started, outcome.status);
+      if (outcome.ok) return outcome.value;
+
+      const { status, headers, text } = outcome;
+      const retryAfter = headerValue(headers['retry-after']);
+      if (status === 429) {
+        const delay = retryDelay({ attempt: throttles, status, retryAfter, now: this.now(), ...backoff });
+        throttles += 1;
+        if (throttledMs + delay > this.maxRetryAfterMs) {
+          throw new UnavailableError(
+            `${label}: FullStory kept throttling (429): already waited ${seconds(throttledMs)} s, asked for ` +
+              `${seconds(delay)} s more, the limit is ${seconds(this.maxRetryAfterMs)} s`,
+          );
+        }
+        throttledMs += delay;
+        this.onThrottle?.(delay);
+        this.options.logger?.info(`${label} throttled by FullStory (429); waiting`, { wait_ms: delay, throttles });
+        await this.sleep(delay);
+        continue;
+      }
+      if (status === 401 || status === 403) {
+        throw new AuthError(`${label}: FullStory refused the API key (${status}${apiCodeOf(text)}): ${this.authHint}`);
+      }
+      if (isRetryableStatus(status)) {
+        if (failures >= this.options.maxRetries) {
+          throw new UnavailableError(
+            `${label}: FullStory unavailable after ${failures + 1} attempts: last answer ${status}${this.detail(text)}`,
+          );
+        }
+        const delay = Math.min(this.maxRetryAfterMs, retryDelay({ attempt: failures, status, retryAfter, now: this.now(), ...backoff }));
+        failures += 1;
+        this.options.logger?.warn(`${label} got ${status}; retrying`, { attempt: failures, wait_ms: delay });
+        await this.sleep(delay);
+        continue;
+      }
+      throw this.apiError(label, status, text);
+    }
+  }
+
+  private apiError(label: string, status: number, text: string): ApiError {
+    const { code } = errorBody(text);
+    const what = status >= 300 && status < 400 ? 'unexpected redirect' : 'FullStory rejected the request';
+    return new ApiError(`${label}: ${what} (${status})${this.detail(text)}`, { status, apiCode: code });
+  }
+
+  /** `: <code>: <message>` from a FullStory error body, scrubbed of the key; `''` when there is none. */
+  private detail(text: string): string {
+    const { code, message } = errorBody(text);
+    const parts = [code, message].filter((p): p is string => p !== undefined && p !== '');
+    return parts.length === 0 ? '' : `: ${scrub(parts.join(': '), this.options.apiKey).slice(0, 500)}`;
+  }
+
+  private recordDuration(spec: RequestSpec, started: number, status: number | undefined): void {
+    const ok = status !== undefined && status >= 200 && status < 300;
+    this.options.logger?.metric('timer', 'http_request_duration', (performance.now() - started) / 1000, {
+      endpoint: spec.endpoint,
+      http_status_code: status ?? null,
+      status: ok ? 'succeeded' : 'failed',
+    });
+  }
+}
+
+/** `GET /api/v1/export/list?start=…` — what a message calls a request. Holds no secret. */
+function describe(spec: RequestSpec): string {
+  const query = spec.searchParams === undefined ? '' : new URLSearchParams(spec.searchParams).toString();
+  return `${spec.method} ${spec.path}${query === '' ? '' : `?${query}`}`;
+}
+
+/** got's `prefixUrl` wants paths without a leading slash. */
+function relative(path: string): string {
+  return path.replace(/^\/+/, '');
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
+/** FullStory's error body is `{"code": "...", "message": "..."}` (fullstory-api.md §5). */
+function errorBody(text: string): { code?: string; message?: string } {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body !== 'object' || body === null) return {};
+    const { code, message } = body as { code?: unknown; message?: unknown };
+    return {
+      code: typeof code === 'string' ? code : undefined,
+      message: typeof message === 'string' ? message : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function apiCodeOf(text: string): string {
+  const { code } = errorBody(text);
+  return code === undefined ? '' : ` ${code}`;
+}
+
+/** Reads at most `limit` bytes of `stream` as UTF-8, then lets the rest go. Never rejects. */
+function readBounded(stream: Readable, limit: number): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (): void => {
+      stream.removeAllListeners('data');
+      stream.destroy();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) finish();
+    });
+    stream.once('end', finish);
+    stream.once('error', finish);
+    stream.on('error', ignore);
+  });
+}
