@@ -1,1 +1,90 @@
-export {};
+/**
+ * `@fullstory-singer/singer-core/testing`: helpers for the CLIs' tests. Not for production code.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseJson } from '../json.js';
+import type { OtherMessage, SingerMessage } from '../messages.js';
+import { parseMessageText } from '../reader.js';
+
+export { MemoryWritable, type MemoryWritableOptions } from './memory-writable.js';
+export { runBin, type RunBinOptions, type RunBinResult } from './run-bin.js';
+
+/**
+ * Parses newline-delimited JSON output (e.g. a bin's stdout) losslessly; blank lines are skipped.
+ * @throws Error naming the line that is not JSON.
+ */
+export function parseOutputLines(text: string): unknown[] {
+  const values: unknown[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      values.push(parseJson(line));
+    } catch (err) {
+      throw new Error(`output line ${i + 1} is not JSON: ${line.slice(0, 200)}`, { cause: err });
+    }
+  });
+  return values;
+}
+
+/**
+ * Parses Singer output into messages, checked like the reader checks stdin (so a malformed
+ * message fails the test with its line number). Messages of unknown types are kept as they are.
+ */
+export function collectMessages(text: string): SingerMessage[] {
+  const messages: SingerMessage[] = [];
+  text.split('\n').forEach((line, i) => {
+    const message = parseMessageText(line, i + 1, 'output');
+    if (message !== undefined) messages.push(message as SingerMessage);
+  });
+  return messages;
+}
+
+/** Messages of one type, narrowed (e.g. `messagesOfType(msgs, 'RECORD')`). */
+export function messagesOfType<T extends SingerMessage['type']>(
+  messages: Array<SingerMessage | OtherMessage>,
+  type: T,
+): Array<Extract<SingerMessage, { type: T }>> {
+  return messages.filter((m) => m.type === type) as Array<Extract<SingerMessage, { type: T }>>;
+}
+
+let cachedRoot: string | undefined;
+
+/** The monorepo root (the directory whose package.json declares the workspaces). */
+export function repoRoot(): string {
+  if (cachedRoot) return cachedRoot;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && Array.isArray((JSON.parse(readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces)) {
+      cachedRoot = dir;
+      return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('repoRoot: no package.json with "workspaces" above this file');
+    dir = parent;
+  }
+}
+
+/** A path under `<repo>/fixtures`. */
+export function fixturePath(...parts: string[]): string {
+  return join(repoRoot(), 'fixtures', ...parts);
+}
+
+/** The built bin of a package: `packages/<pkg>/dist/src/bin.js` (run `npx tsc -b` first). */
+export function binPath(pkg: 'tap-fullstory' | 'target-fullstory' | 'fullstory-sandbox'): string {
+  return join(repoRoot(), 'packages', pkg, 'dist', 'src', 'bin.js');
+}
+
+/** A fresh empty directory under the OS temp dir; remove it with {@link removeTempDir}. */
+export function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'fullstory-singer-'));
+}
+
+/** Removes a directory made by {@link tempDir} (recursively; missing is fine). */
+export function removeTempDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true });
+}

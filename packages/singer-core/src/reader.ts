@@ -1,0 +1,222 @@
+/**
+ * The Singer line reader: a byte stream (stdin) in, typed messages out, one per line.
+ *
+ * Why not `readline`: this is the target's hot path. Splitting Buffers on `\n` ourselves and
+ * decoding each chunk's complete lines in one `toString` call is several times faster, and it lets
+ * us cap line length and detect invalid UTF-8 (which `readline` would silently turn into U+FFFD).
+ */
+import { isUtf8 } from 'node:buffer';
+import { InputError } from './errors.js';
+import { describeJsonError, parseJson } from './json.js';
+import type { OtherMessage, SingerMessage } from './messages.js';
+
+/** Default cap on one line: a bigger line is an input error, not an out-of-memory crash. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@link readMessages}. */
+export interface ReadMessagesOptions {
+  /** Named in error messages (`<source>:<line>: <reason>`). Default `stdin`. */
+  source?: string;
+  /** Longest accepted line in bytes. Default 64 MiB. */
+  maxLineBytes?: number;
+}
+
+/** One message read, with its 1-based line number. */
+export interface ReadMessage {
+  line: number;
+  message: SingerMessage | OtherMessage;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Reads Singer messages from a byte stream, one JSON object per line.
+ *
+ * Pull-based: the stream is only read as fast as the consumer iterates, so a slow consumer applies
+ * backpressure instead of growing memory. Blank lines are skipped (but counted). `type` is matched
+ * case-insensitively and normalised to upper case; unknown types are yielded as {@link OtherMessage}.
+ * Integers beyond 2^53 are kept exact as `bigint` (see {@link parseJson}).
+ *
+ * @throws InputError (exit 3) with message `<source>:<line>: <reason>` for a line that is not JSON,
+ *   not an object, has no `type`, a SCHEMA/RECORD/STATE/ACTIVATE_VERSION missing a required key,
+ *   invalid UTF-8, or a line longer than `maxLineBytes`.
+ */
+export async function* readMessages(
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
+  options: ReadMessagesOptions = {},
+): AsyncGenerator<ReadMessage, void, undefined> {
+  const source = options.source ?? 'stdin';
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  let lineNo = 0;
+  // Bytes of the current, unfinished line, kept as the chunks they arrived in (no copying until
+  // the line completes).
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+
+  const tooLong = (line: number): InputError =>
+    new InputError(`${source}:${line}: line is longer than the ${formatBytes(maxLineBytes)} limit`, { line, source });
+
+  for await (const raw of input as AsyncIterable<Buffer | string>) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+    const firstNl = chunk.indexOf(NEWLINE);
+    if (firstNl === -1) {
+      carryBytes += chunk.length;
+      if (carryBytes > maxLineBytes) throw tooLong(lineNo + 1);
+      carry.push(chunk);
+      continue;
+    }
+    let start = 0;
+    if (carryBytes > 0) {
+      // The first newline completes the line carried over from earlier chunks.
+      carryBytes += firstNl;
+      if (carryBytes > maxLineBytes) throw tooLong(lineNo + 1);
+      carry.push(chunk.subarray(0, firstNl));
+      const bytes = Buffer.concat(carry, carryBytes);
+      carry = [];
+      carryBytes = 0;
+      lineNo += 1;
+      const message = parseLineBytes(bytes, 0, bytes.length, lineNo, source);
+      if (message !== undefined) yield { line: lineNo, message };
+      start = firstNl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(NEWLINE);
+    if (lastNl >= start) {
+      // Decode every complete line of the chunk at once: one native call instead of one per line.
+      // Cutting at a newline byte never splits a UTF-8 sequence.
+      const text = chunk.toString('utf8', start, lastNl);
+      const suspicious = text.includes('\uFFFD');
+      let pos = 0;
+      let byteStart = start;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        const end = nl === -1 ? text.length : nl;
+        lineNo += 1;
+        let message: SingerMessage | OtherMessage | undefined;
+        if (suspicious) {
+          // Rare path: map back to bytes to check this line's UTF-8 (a real U+FFFD is legal).
+          const byteEnd = chunk.indexOf(NEWLINE, byteStart);
+          const lineEnd = byteEnd === -1 || byteEnd > lastNl ? lastNl : byteEnd;
+          if (lineEnd - byteStart > maxLineBytes) throw tooLong(lineNo);
+          message = parseLineBytes(chunk, byteStart, lineEnd, lineNo, source);
+          byteStart = lineEnd + 1;
+        } else {
+          const lineText = text.slice(pos, end);
+          // UTF-16 length <= UTF-8 length, so only a long string needs its bytes counted.
+          if (lineText.length * 3 > maxLineBytes && Buffer.byteLength(lineText) > maxLineBytes) throw tooLong(lineNo);
+          message = parseMessageText(lineText, lineNo, source);
+        }
+        if (message !== undefined) yield { line: lineNo, message };
+        if (nl === -1) break;
+        pos = nl + 1;
+      }
+    }
+    if (lastNl + 1 < chunk.length) {
+      const rest = chunk.subarray(lastNl + 1);
+      if (rest.length > maxLineBytes) throw tooLong(lineNo + 1);
+      carry.push(rest);
+      carryBytes = rest.length;
+    }
+  }
+  if (carryBytes > 0) {
+    // Last line without a trailing newline.
+    const bytes = Buffer.concat(carry, carryBytes);
+    lineNo += 1;
+    const message = parseLineBytes(bytes, 0, bytes.length, lineNo, source);
+    if (message !== undefined) yield { line: lineNo, message };
+  }
+}
+
+function parseLineBytes(
+  buf: Buffer,
+  start: number,
+  end: number,
+  line: number,
+  source: string,
+): SingerMessage | OtherMessage | undefined {
+  const text = buf.toString('utf8', start, end);
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
+    throw new InputError(`${source}:${line}: line is not valid UTF-8`, { line, source });
+  }
+  return parseMessageText(text, line, source);
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses and checks one line of Singer text. Returns `undefined` for a blank line.
+ * Exposed for callers that already split lines (tests, `collectMessages`).
+ * @throws InputError naming `<source>:<line>` and the reason.
+ */
+export function parseMessageText(text: string, line: number, source = 'stdin'): SingerMessage | OtherMessage | undefined {
+  // A blank line (possibly a lone \r from CRLF input) is skipped; the check is cheap because
+  // real messages start with `{`.
+  if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && isBlank(text))) return undefined;
+  const fail = (reason: string): InputError => new InputError(`${source}:${line}: ${reason}`, { line, source });
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch (err) {
+    throw fail(`not valid JSON (${describeJsonError(err)})`);
+  }
+  if (!isObject(value)) throw fail(`expected a JSON object, got ${describeType(value)}`);
+  const rawType = value.type;
+  if (typeof rawType !== 'string' || rawType.length === 0) {
+    throw fail(rawType === undefined ? 'message has no "type"' : '"type" must be a non-empty string');
+  }
+  // Singer: type is "interpreted case-insensitively" (SPEC.md). Skip toUpperCase on the common case.
+  const type = rawType === 'RECORD' || rawType === 'STATE' || rawType === 'SCHEMA' ? rawType : rawType.toUpperCase();
+  if (type !== rawType) value.type = type;
+  switch (type) {
+    case 'RECORD':
+      if (typeof value.stream !== 'string') throw fail(missing('RECORD', 'stream', 'a string', value.stream));
+      if (!isObject(value.record)) throw fail(missing('RECORD', 'record', 'an object', value.record));
+      break;
+    case 'SCHEMA':
+      if (typeof value.stream !== 'string') throw fail(missing('SCHEMA', 'stream', 'a string', value.stream));
+      if (!isObject(value.schema)) throw fail(missing('SCHEMA', 'schema', 'an object', value.schema));
+      if (!Array.isArray(value.key_properties)) {
+        throw fail(missing('SCHEMA', 'key_properties', 'an array', value.key_properties));
+      }
+      break;
+    case 'STATE':
+      if (!('value' in value)) throw fail('STATE has no "value"');
+      break;
+    case 'ACTIVATE_VERSION':
+      if (typeof value.stream !== 'string') throw fail(missing('ACTIVATE_VERSION', 'stream', 'a string', value.stream));
+      if (typeof value.version !== 'number' && typeof value.version !== 'bigint') {
+        throw fail(missing('ACTIVATE_VERSION', 'version', 'a number', value.version));
+      }
+      break;
+    default:
+      break;
+  }
+  return value as unknown as SingerMessage | OtherMessage;
+}
+
+function missing(type: string, key: string, expected: string, actual: unknown): string {
+  return actual === undefined ? `${type} has no "${key}"` : `${type} "${key}" must be ${expected}, got ${describeType(actual)}`;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'bigint') return 'a number';
+  return `a ${typeof value}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}

@@ -1,0 +1,105 @@
+/**
+ * The one stdout writer. Every Singer message a CLI prints goes through a {@link MessageWriter}, so
+ * stdout carries nothing else and a slow consumer (a target, a pipe to a file on a slow disk)
+ * throttles the producer instead of letting buffered output grow without bound.
+ */
+import { stringifyJson } from './json.js';
+import type { OtherMessage, SingerMessage } from './messages.js';
+
+/** Options of {@link MessageWriter}. */
+export interface MessageWriterOptions {
+  /**
+   * Whether {@link MessageWriter.end} ends the stream. Default: true, except for `process.stdout`
+   * and `process.stderr`, which are only flushed.
+   */
+  endStream?: boolean;
+}
+
+/**
+ * Writes one JSON message per line and honours backpressure.
+ *
+ * Each `write*` resolves as soon as the stream accepted the chunk below its `highWaterMark`;
+ * otherwise it resolves on `'drain'`. Callers `await` every write, so at most one message sits
+ * above the stream's `highWaterMark`. A stream error (e.g. `EPIPE` when the reader went away)
+ * rejects the pending write and every later one.
+ */
+export class MessageWriter {
+  readonly #out: NodeJS.WritableStream;
+  readonly #endStream: boolean;
+  #error: Error | undefined;
+  #waiting: Promise<void> | undefined;
+
+  constructor(out: NodeJS.WritableStream = process.stdout, options: MessageWriterOptions = {}) {
+    this.#out = out;
+    this.#endStream = options.endStream ?? (out !== process.stdout && out !== process.stderr);
+    out.on('error', (err: Error) => {
+      this.#error ??= err;
+    });
+  }
+
+  /** Serialises a message with {@link stringifyJson} (big integers stay exact) and writes it. */
+  write(message: SingerMessage | OtherMessage): Promise<void> {
+    return this.writeLine(stringifyJson(message));
+  }
+
+  /** Writes any JSON value as one line (e.g. a target's bare state value). */
+  writeJson(value: unknown): Promise<void> {
+    return this.writeLine(stringifyJson(value));
+  }
+
+  /** Writes a pre-serialised JSON line; `line` must not contain a newline (one is appended). */
+  writeLine(line: string): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#waiting) {
+      // A caller that did not await the previous write: queue behind it, keep the order.
+      return this.#waiting.then(() => this.writeLine(line));
+    }
+    if (this.#out.write(`${line}\n`)) return Promise.resolve();
+    this.#waiting = this.#waitForDrain().finally(() => {
+      this.#waiting = undefined;
+    });
+    return this.#waiting;
+  }
+
+  /** Flushes everything written so far and, unless writing to stdout/stderr, ends the stream. */
+  async end(): Promise<void> {
+    if (this.#waiting) await this.#waiting;
+    if (this.#error) throw this.#error;
+    const out = this.#out;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (this.#endStream) out.end(() => done());
+      // An empty write's callback runs once every earlier chunk is flushed.
+      else out.write('', (err?: Error | null) => done(err));
+    });
+  }
+
+  #waitForDrain(): Promise<void> {
+    const out = this.#out;
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = (): void => {
+        out.off('drain', onDrain);
+        out.off('error', onError);
+        out.off('close', onClose);
+      };
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        this.#error ??= err;
+        reject(err);
+      };
+      const onClose = (): void => {
+        cleanup();
+        const err = this.#error ?? Object.assign(new Error('output stream closed before all messages were written'), { code: 'EPIPE' });
+        this.#error = err;
+        reject(err);
+      };
+      out.on('drain', onDrain);
+      out.on('error', onError);
+      out.on('close', onClose);
+    });
+  }
+}
