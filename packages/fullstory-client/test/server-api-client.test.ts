@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
+import { ApiError } from '../src/errors.js';
+import { ServerApiClient } from '../src/server-api-client.js';
+import { TEST_KEY, testOptions } from './helpers/fakes.js';
+import { sendEmpty, sendJson, startServer } from './helpers/http-server.js';
+import type { Handler, TestServer } from './helpers/http-server.js';
+
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function serve(handler: Handler): Promise<TestServer> {
+  server = await startServer(handler);
+  return server;
+}
+
+async function caught(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const JOB = { job: { id: 'otpo123=', status: 'PROCESSING', created: '2019-04-18T14:36:11.123Z' } };
+
+describe('ServerApiClient.createBatch', () => {
+  it('posts the batch as JSON with the same Idempotency-Key and body on every retry', async () => {
+    const { url, seen } = await serve((req, res, _seen, i) => {
+      if (i === 0) return sendJson(res, 500, { code: 'server_error', message: 'try again' });
+      if (i === 1) return req.socket.destroy();
+      if (i === 2) return sendEmpty(res, 429, { 'retry-after': '1' });
+      sendJson(res, 200, JOB);
+    });
+    const client = new ServerApiClient(testOptions(url));
+    const requests = [{ uid: 'u1', properties: { big: 12345678901234567890n, plan: 'paid' } }];
+
+    const job = await client.createBatch('users', { requests }, 'batch-key-1');
+
+    expect(job).toEqual({ id: 'otpo123=', status: 'PROCESSING' });
+    expect(seen).toHaveLength(4);
+    for (const request of seen) {
+      expect(request.method).toBe('POST');
+      expect(request.url.pathname).toBe('/v2/users/batch');
+      expect(request.headers['idempotency-key']).toBe('batch-key-1');
+      expect(request.headers.authorization).toBe(`Basic ${TEST_KEY}`);
+      expect(request.headers['content-type']).toBe('application/json');
+      expect(request.body).toBe('{"requests":[{"uid":"u1","properties":{"big":12345678901234567890,"plan":"paid"}}]}');
+    }
+  });
+
+  it('posts events batches to /v2/events/batch', async () => {
+    const { url, seen } = await serve((_req, res) => sendJson(res, 200, JOB));
+    await new ServerApiClient(testOptions(url)).createBatch('events', { requests: [{ name: 'x' }] }, 'k');
+    expect(seen[0]!.url.pathname).toBe('/v2/events/batch');
+  });
+
+  it('throws ApiError carrying FullStory code and message on a 400', async () => {
+    const { url, seen } = await serve((_req, res) => sendJson(res, 400, { code: 'required_field', message: 'uid is required' }));
+    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', { requests: [{}] }, 'k'));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 400, apiCode: 'required_field' });
+    expect(err.message).toBe('POST /v2/users/batch: FullStory rejected the request (400): required_field: uid is required');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('throws AuthError on 403 without retrying', async () => {
+    const { url, seen } = await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
+    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', { requests: [{}] }, 'k'));
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).toMatch(/refused the API key \(403 forbidden\)/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('calls onThrottle with each Retry-After wait', async () => {
+    const { url } = await serve((_req, res, _seen, i) => (i < 2 ? sendEmpty(res, 429, { 'retry-after': String(i + 2) }) : sendJson(res, 200, JOB)));
+    const options = testOptions(url, { maxRetries: 0 });
+    const client = new ServerApiClient(options);
+    const throttles: number[] = [];
+    client.onThrottle = (ms) => throttles.push(ms);
+    await client.createBatch('users', { requests: [{}] }, 'k');
+    expect(throttles).toEqual([2000, 3000]);
+    expect(options.delays).toEqual([2000, 3000]);
+  });
+
+  it('throws UnavailableError when 5xx outlast maxRetries', async () => {
+    const { url, seen } = await serve((_req, res) => sendEmpty(res, 503));
+    const err = await caught(new ServerApiClient(testOptions(url, { maxRetries: 1 })).createBatch('users', { requests: [{}] }, 'k'));
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(seen).toHaveLength(2);
+  });
+});
+
+describe('ServerApiClient job calls', () => {
+  it('reads a job status with its counts', async () => {
+    const { url, seen } = await serve((_req, res) =>
+      sendJson(res, 200, { imports: 42, errors: '2', job: { id: 'abd123=', status: 'FAILED', created: 'x', finished: 'y' } }),
+    );
+    const status = await new ServerApiClient(testOptions(url)).getJob('users', 'abd123=');
+    expect(status).toEqual({ id: 'abd123=', status: 'FAILED', imports: 42, errors: 2 });
+    expect(seen[0]!.url.pathname).toBe('/v2/users/batch/abd123%3D');
+  });
+
+  it("answers 'processing' while the errors list is 202", async () => {
+    const { url, seen } = await serve((_req, res) => sendEmpty(res, 202));
+    const client = new ServerApiClient(testOptions(url));
+    expect(await client.getJobErrors('events', 'job1')).toBe('processing');
+    expect(await client.getJobImports('events', 'job1')).toBe('processing');
+    expect(seen.map((s) => s.url.pathname)).toEqual(['/v2/events/batch/job1/errors', '/v2/events/batch/job1/imports']);
+  });
+
+  it('passes page_token through and returns next_page_token', async () => {
+    const item = { message: 'The error message', code: 'error_code', user: { uid: 'xyz123' } };
+    const { url, seen } = await serve((_req, res, request) => {
+      const token = request.url.searchParams.get('page_token');
+      if (token === null) return sendJson(res, 200, { results: [item], total_records: '2', next_page_token: 'asd543' });
+      sendJson(res, 200, { results: [{ ...item, user: { uid: 'second' } }], total_records: '2' });
+    });
+    const client = new ServerApiClient(testOptions(url));
+
+    const first = await client.getJobErrors('users', 'job1');
+    expect(first).toEqual({ results: [item], nextPageToken: 'asd543' });
+    const second = await client.getJobErrors('users', 'job1', 'asd543');
+    expect(second).toEqual({ results: [{ ...item, user: { uid: 'second' } }] });
+    expect(seen[0]!.url.search).toBe('');
+    expect(seen[1]!.url.searchParams.get('page_token')).toBe('asd543');
+  });
+
+  it('pages imports the same way, keeping big integers exact', async () => {
+    const { url, seen } = await serve((_req, res) =>
+      sendJson(res, 200, '{"results":[{"id":"1","properties":{"n":12345678901234567890}}],"next_page_token":"p2"}'),
+    );
+    const page = await new ServerApiClient(testOptions(url)).getJobImports('users', 'job1', 'p1');
+    expect(page).toEqual({ results: [{ id: '1', properties: { n: 12345678901234567890n } }], nextPageToken: 'p2' });
+    expect(seen[0]!.url.searchParams.get('page_token')).toBe('p1');
+  });
+});
