@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { got } from 'got';
-import type { Got, OptionsInit } from 'got';
+import type { Got } from 'got';
 import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
 import { guardBody } from './body-stream.js';
 import { ApiError, describeNetworkError, sanitizedCause, scrub } from './errors.js';
@@ -136,7 +136,12 @@ export class HttpCore {
     });
   }
 
-  private gotOptions(spec: RequestSpec): OptionsInit {
+  private gotOptions(spec: RequestSpec): {
+    method: RequestSpec['method'];
+    searchParams: Record<string, string> | undefined;
+    headers: Record<string, string>;
+    body: string | undefined;
+  } {
     const headers: Record<string, string> = { ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     return { method: spec.method, searchParams: spec.searchParams, headers, body: spec.body };

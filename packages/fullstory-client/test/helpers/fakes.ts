@@ -31,6 +31,7 @@ export function recordingLogger(): Logger & { lines: RecordedLog[]; metrics: Rec
     lines,
     metrics,
     level: 'debug',
+    enabled: () => true,
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),
