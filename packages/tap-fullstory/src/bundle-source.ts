@@ -1,0 +1,71 @@
+/**
+ * Where bundles come from: listing (paged, 20 at a time) and paced downloads, through
+ * fullstory-client's ExportClient (which owns HTTP, auth, and the per-request retry policy).
+ */
+import type { Readable } from 'node:stream';
+import type { BundleRef } from './cursor.js';
+import { Pacer } from './pacer.js';
+
+/** FullStory returns at most this many bundles per `export/list` call (fullstory-api.md §2.1). */
+export const LIST_PAGE_SIZE = 20;
+
+/** The part of fullstory-client's ExportClient the tap uses. */
+export interface ExportApi {
+  listBundles(startUnixSeconds: number): Promise<BundleRef[]>;
+  downloadBundle(id: number | bigint): Promise<Readable>;
+}
+
+/** Options of {@link BundleSource}. */
+export interface BundleSourceOptions {
+  client: ExportApi;
+  downloadsPerMinute: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Lists and downloads bundles. */
+export class BundleSource {
+  private readonly client: ExportApi;
+  private readonly pacer: Pacer;
+  /** `export/list` calls made. */
+  listCalls = 0;
+  /** `export/get` calls started. */
+  downloads = 0;
+
+  constructor(options: BundleSourceOptions) {
+    this.client = options.client;
+    const pacerOptions: ConstructorParameters<typeof Pacer>[0] = { perMinute: options.downloadsPerMinute };
+    if (options.now) pacerOptions.now = options.now;
+    if (options.sleep) pacerOptions.sleep = options.sleep;
+    this.pacer = new Pacer(pacerOptions);
+  }
+
+  /**
+   * Every completed bundle whose `Stop` is after `startSeconds`: lists from `startSeconds`, then
+   * again from the last `Stop` seen until a page is short. When `endSeconds` is given, stops once a
+   * page reaches a bundle starting at or after it (later pages can only start later).
+   */
+  async list(startSeconds: number, endSeconds?: number): Promise<BundleRef[]> {
+    const found = new Map<string, BundleRef>();
+    let start = startSeconds;
+    for (;;) {
+      const page = await this.client.listBundles(start);
+      this.listCalls++;
+      for (const b of page) found.set(String(b.id), b);
+      if (page.length < LIST_PAGE_SIZE) break;
+      const lastStop = Math.max(...page.map((b) => b.stop));
+      // A page whose bundles all end at or before `start` would loop forever; FullStory should never send one.
+      if (lastStop <= start) break;
+      if (endSeconds !== undefined && page.some((b) => b.start >= endSeconds)) break;
+      start = lastStop;
+    }
+    return [...found.values()];
+  }
+
+  /** Starts the download of bundle `id` once the pace allows: the raw body (maybe gzip). */
+  async open(id: number | bigint): Promise<Readable> {
+    await this.pacer.acquire();
+    this.downloads++;
+    return this.client.downloadBundle(id);
+  }
+}

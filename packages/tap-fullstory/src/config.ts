@@ -1,0 +1,76 @@
+/**
+ * The tap's settings (spec/tap.md "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
+ * environment variables by singer-core, validated against `schemas/config/tap-fullstory.json`
+ * (unknown keys are errors), then camelCased once, here.
+ */
+import { loadSchema } from '@fullstory-singer/schemas';
+import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
+import type { JsonSchema, Redactor } from '@fullstory-singer/singer-core';
+import { unixFromIso } from './cursor.js';
+
+/** The settings JSON Schema (also the `settings` of `--about`). */
+export function configSchema(): JsonSchema {
+  return loadSchema('config/tap-fullstory.json');
+}
+
+/** Validated settings, defaults applied. */
+export interface TapConfig {
+  apiKey: string;
+  startDate: string;
+  endDate?: string;
+  region?: 'na1' | 'eu1';
+  baseUrl?: string;
+  userAgent?: string;
+  requestTimeoutSeconds: number;
+  maxRetries: number;
+  downloadsPerMinute: number;
+  stateEveryRecords: number;
+}
+
+interface RawConfig {
+  api_key: string;
+  start_date: string;
+  end_date?: string;
+  region?: 'na1' | 'eu1';
+  base_url?: string;
+  user_agent?: string;
+  request_timeout_seconds?: number;
+  max_retries?: number;
+  downloads_per_minute?: number;
+  state_every_records?: number;
+}
+
+/**
+ * Loads the config; registers the API key with `redactor` so it never reaches any output.
+ * @throws ConfigError (exit 2) naming the file or variable and the key
+ */
+export async function loadTapConfig(
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor?: Redactor,
+): Promise<TapConfig> {
+  const raw = await loadConfig<RawConfig>({
+    files,
+    env,
+    envPrefix: 'TAP_FULLSTORY',
+    schema: configSchema(),
+    secretKeys: ['api_key'],
+    ...(redactor ? { redactor } : {}),
+  });
+  const config: TapConfig = {
+    apiKey: raw.api_key,
+    startDate: raw.start_date,
+    requestTimeoutSeconds: raw.request_timeout_seconds ?? 300,
+    maxRetries: raw.max_retries ?? 8,
+    downloadsPerMinute: raw.downloads_per_minute ?? 2,
+    stateEveryRecords: raw.state_every_records ?? 10000,
+  };
+  if (raw.end_date !== undefined) config.endDate = raw.end_date;
+  if (raw.region !== undefined) config.region = raw.region;
+  if (raw.base_url !== undefined) config.baseUrl = raw.base_url;
+  if (raw.user_agent !== undefined) config.userAgent = raw.user_agent;
+  if (config.endDate !== undefined && unixFromIso(config.endDate)! <= unixFromIso(config.startDate)!) {
+    throw new ConfigError(`config: end_date (${config.endDate}) must be after start_date (${config.startDate})`);
+  }
+  return config;
+}
