@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm run bench` (after `npm run build`): the benchmarks of the quality bar, against the local
+// sandbox. Figures, not pass/fail. Benchmarks are not tests and never run in `npm test`.
+//
+//   npm run bench                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
+//                                 target 1,000,000 records with default settings and with batch_size 5000,
+//                                 target 100,000 records with batch_size 5000 (memory flatness reference);
+//                                 writes bench/results/*.json and BENCHMARKS.md
+//   npm run bench -- --quick      a tenth of the sizes, no 5,000,000 run; results to bench/tmp/results only
+//   npm run bench -- --only tap   (or target) one half
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, freemem, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchTap } from './tap.js';
+import { benchTarget } from './target.js';
+import { bins, resultsDir, root, tmpDir } from './lib/paths.js';
+import { writeBenchmarksMd } from './report.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGB: Math.round(totalmem() / 1e9),
+    freeMemoryGB: Math.round(freemem() / 1e9),
+    kernel: release(),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+async function main() {
+  for (const [name, path] of Object.entries(bins)) {
+    if (!existsSync(path)) throw new Error(`${name} is not built (${path}): run \`npm run build\``);
+  }
+  const outDir = quick ? join(tmpDir, 'results') : resultsDir;
+  await mkdir(outDir, { recursive: true });
+  const scale = quick ? 10 : 1;
+  const runs = [];
+  if (only !== 'target') {
+    runs.push({ file: 'tap-1m', run: () => benchTap({ events: 1_000_000 / scale, floor: true, log }) });
+    if (!quick) runs.push({ file: 'tap-5m', run: () => benchTap({ events: 5_000_000, floor: false, log }) });
+  }
+  if (only !== 'tap') {
+    runs.push({ file: 'target-1m-default', run: () => benchTarget({ records: 1_000_000 / scale, log }) });
+    runs.push({ file: 'target-1m-batch5000', run: () => benchTarget({ records: 1_000_000 / scale, batchSize: 5000, log }) });
+    if (!quick) runs.push({ file: 'target-100k-batch5000', run: () => benchTarget({ records: 100_000, batchSize: 5000, log }) });
+  }
+
+  const about = machine();
+  log(`bench on ${about.cpu} x${about.cores}, Node ${about.node}${quick ? ' (quick)' : ''}`);
+  for (const { file, run } of runs) {
+    log(`${file}:`);
+    const result = { machine: machine(), quick, ...(await run()) };
+    await writeFile(join(outDir, `${file}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${file}: ${JSON.stringify(result)}\n`);
+  }
+  if (!quick) {
+    await writeBenchmarksMd({ resultsDir, path: join(root, 'BENCHMARKS.md') });
+    log('wrote BENCHMARKS.md');
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error.message}\n`);
+  process.exitCode = 1;
+});

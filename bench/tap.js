@@ -1,0 +1,137 @@
+// Tap benchmark: one bundle of N generated events served by the sandbox, read by tap-fullstory.
+//
+// In the same run, the floor: the same gzipped bytes through Node's gunzip alone (no parsing), read
+// from a local copy of the bundle, and the ratio tap / floor. The copy is downloaded from the sandbox
+// first; that download's speed is reported too, as the source rate (what the sandbox can serve), so
+// a tap figure close to it can be recognised as bound by the source rather than by the tap.
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { bins, tmpDir } from './lib/paths.js';
+import { countLines, runMeasured } from './lib/process.js';
+import { BENCH_KEY, getJson, startSandbox } from './lib/sandbox.js';
+
+const SEED = 7;
+const FIRST_BUNDLE = '2026-01-01T00:00:00Z';
+
+/** Counts bytes and discards them. */
+function byteCounter() {
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      sink.bytes += chunk.length;
+      done();
+    },
+  });
+  sink.bytes = 0;
+  return sink;
+}
+
+/** Downloads the sandbox's bundle to a file under bench/tmp; returns its path and the source rate. */
+async function downloadBundle(url, bundle, events, log) {
+  // Downloaded afresh on every run, so the floor always uses the bytes the tap gets in this run.
+  const path = join(tmpDir, `bundle-${events}-seed${SEED}.json.gz`);
+  log(`  downloading the bundle (${events.toLocaleString('en-US')} events) to ${path}`);
+  const started = process.hrtime.bigint();
+  const response = await fetch(`${url}/api/v1/export/get?id=${bundle.id}`, { headers: { Authorization: `Basic ${BENCH_KEY}` } });
+  if (!response.ok || !response.body) throw new Error(`bundle download answered ${response.status}`);
+  const partial = `${path}.partial`;
+  await pipeline(response.body, createWriteStream(partial));
+  const sourceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await rename(partial, path);
+  return { path, sourceSeconds };
+}
+
+/** Node's gunzip alone over the file: the floor no streaming tap can beat on this machine. */
+async function gunzipFloor(path) {
+  const sink = byteCounter();
+  const started = process.hrtime.bigint();
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 16 }), sink);
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, uncompressedBytes: sink.bytes };
+}
+
+/**
+ * Runs the tap benchmark for one bundle size.
+ * @param {{ events: number, floor: boolean, log: (line: string) => void }} options
+ */
+export async function benchTap({ events, floor, log }) {
+  await mkdir(tmpDir, { recursive: true });
+  const label = `tap-${events}`;
+  const sandbox = await startSandbox(
+    ['--bundles', '1', '--events-per-bundle', String(events), '--first-bundle', FIRST_BUNDLE, '--seed', String(SEED), '--downloads-per-minute', '0'],
+    { logPath: join(tmpDir, `${label}.sandbox.log`) },
+  );
+  try {
+    const bundles = await getJson(`${sandbox.url}/__sandbox/bundles`);
+    const list = Array.isArray(bundles) ? bundles : bundles.bundles;
+    const bundle = list[0];
+
+    let floorResult;
+    let gzipBytes;
+    let sourceSeconds;
+    if (floor) {
+      const downloaded = await downloadBundle(sandbox.url, bundle, events, log);
+      sourceSeconds = downloaded.sourceSeconds;
+      gzipBytes = statSync(downloaded.path).size;
+      log('  floor: gunzip alone');
+      floorResult = await gunzipFloor(downloaded.path);
+    }
+
+    const configPath = join(tmpDir, `${label}.config.json`);
+    await writeFile(
+      configPath,
+      JSON.stringify({ api_key: BENCH_KEY, base_url: sandbox.url, start_date: '2025-12-01T00:00:00Z', downloads_per_minute: 600 }),
+    );
+    log(`  tap-fullstory: ${events.toLocaleString('en-US')} events`);
+    const tap = runMeasured(bins.tap, ['--config', configPath], { env: process.env, stdin: 'ignore', logPath: join(tmpDir, `${label}.tap.log`) });
+    const [counted, measured] = await Promise.all([countLines(tap.child.stdout, '{"type":"RECORD"'), tap.done]);
+    if (measured.code !== 0) throw new Error(`tap-fullstory exited with ${measured.code} (log: ${join(tmpDir, `${label}.tap.log`)})`);
+
+    const uncompressedBytes = floorResult?.uncompressedBytes;
+    const result = {
+      bench: 'tap',
+      events,
+      records: counted.matching,
+      stdoutLines: counted.lines,
+      stdoutMB: mb(counted.bytes),
+      bundle: { gzipMB: gzipBytes ? mb(gzipBytes) : undefined, uncompressedMB: uncompressedBytes ? mb(uncompressedBytes) : undefined },
+      tap: {
+        seconds: round(measured.wallSeconds, 2),
+        eventsPerSecond: Math.round(counted.matching / measured.wallSeconds),
+        uncompressedMBPerSecond: uncompressedBytes ? round(mb(uncompressedBytes) / measured.wallSeconds, 1) : undefined,
+        cpuSeconds: round(measured.cpuSeconds, 2),
+        peakRssMB: measured.peakRssMb,
+      },
+    };
+    if (floorResult) {
+      result.floor = {
+        what: "Node's zlib gunzip of the same gzipped bundle from a local file, no parsing",
+        seconds: round(floorResult.seconds, 2),
+        uncompressedMBPerSecond: round(mb(floorResult.uncompressedBytes) / floorResult.seconds, 1),
+        eventsPerSecond: Math.round(events / floorResult.seconds),
+      };
+      result.ratio = round(floorResult.seconds / measured.wallSeconds, 3);
+    }
+    if (sourceSeconds !== undefined) {
+      result.source = {
+        what: 'the sandbox generating, gzipping and serving the bundle, downloaded without parsing',
+        seconds: round(sourceSeconds, 2),
+        eventsPerSecond: Math.round(events / sourceSeconds),
+      };
+    }
+    return result;
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+function mb(bytes) {
+  return round(bytes / 1e6, 1);
+}
+
+function round(value, digits) {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

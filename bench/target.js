@@ -1,0 +1,160 @@
+// Target benchmark: a Singer file of N records (N/2 users, then N/2 events) piped into
+// target-fullstory, which sends them to the sandbox's Server API v2 batch endpoints.
+//
+// The input is generated on the fly under bench/tmp (gitignored) and reused while its size matches.
+// Reported: wall time and records per second, records per CPU second of the target (its own work,
+// apart from waiting on jobs), peak RSS, and the requests it made (from the sandbox's request log).
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { bins, tmpDir } from './lib/paths.js';
+import { countLines, runMeasured } from './lib/process.js';
+import { BENCH_KEY, getJson, startSandbox } from './lib/sandbox.js';
+
+const PLANS = ['free', 'team', 'business', 'enterprise'];
+const EVENT_NAMES = ['Order Completed', 'Product Viewed', 'Signed In', 'Invoice Paid', 'Seat Added'];
+const STATE_EVERY = 10_000;
+
+const USERS_SCHEMA = {
+  type: 'object',
+  properties: {
+    uid: { type: 'string' },
+    display_name: { type: 'string' },
+    email: { type: 'string' },
+    plan: { type: 'string' },
+    seats: { type: 'integer' },
+    monthly_revenue: { type: 'number' },
+    on_trial: { type: 'boolean' },
+    signed_up_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const EVENTS_SCHEMA = {
+  type: 'object',
+  properties: {
+    uid: { type: 'string' },
+    event_name: { type: 'string' },
+    timestamp: { type: 'string', format: 'date-time' },
+    order_id: { type: 'string' },
+    amount: { type: 'number' },
+    items: { type: 'integer' },
+    coupon: { type: 'boolean' },
+  },
+};
+
+/** Writes a line, waiting for 'drain' when the file stream's buffer is full. */
+async function writeLine(out, line) {
+  if (!out.write(`${line}\n`)) await once(out, 'drain');
+}
+
+/** Generates (or reuses) bench/tmp/target-<N>.singer: users then events, a STATE every 10,000 records. */
+export async function targetInput(records, log) {
+  await mkdir(tmpDir, { recursive: true });
+  const path = join(tmpDir, `target-${records}.singer`);
+  if (existsSync(path)) return path;
+  log(`  generating ${path}`);
+  const partial = `${path}.partial`;
+  const out = createWriteStream(partial);
+  const users = Math.floor(records / 2);
+  const base = Date.parse('2026-01-01T00:00:00Z');
+  await writeLine(out, JSON.stringify({ type: 'SCHEMA', stream: 'bench_users', schema: USERS_SCHEMA, key_properties: ['uid'] }));
+  for (let i = 1; i <= users; i += 1) {
+    const plan = PLANS[i % 4];
+    const seats = plan === 'free' ? 1 : (i % 9) + 1;
+    const signedUp = new Date(base - (i % 400) * 86_400_000).toISOString();
+    await writeLine(
+      out,
+      `{"type":"RECORD","stream":"bench_users","record":{"uid":"u${i}","display_name":"User ${i}","email":"user${i}@example.com","plan":"${plan}","seats":${seats},"monthly_revenue":${seats * 12.5},"on_trial":${i % 5 === 0},"signed_up_at":"${signedUp}"}}`,
+    );
+    if (i % STATE_EVERY === 0) await writeLine(out, `{"type":"STATE","value":{"bookmarks":{"bench_users":{"position":${i}}}}}`);
+  }
+  await writeLine(out, `{"type":"STATE","value":{"bookmarks":{"bench_users":{"position":${users}}}}}`);
+  await writeLine(out, JSON.stringify({ type: 'SCHEMA', stream: 'bench_events', schema: EVENTS_SCHEMA, key_properties: [] }));
+  const events = records - users;
+  for (let i = 1; i <= events; i += 1) {
+    const at = new Date(base + i * 1000).toISOString();
+    await writeLine(
+      out,
+      `{"type":"RECORD","stream":"bench_events","record":{"uid":"u${(i % users) + 1}","event_name":"${EVENT_NAMES[i % 5]}","timestamp":"${at}","order_id":"o${i}","amount":${(i % 1000) / 10},"items":${(i % 7) + 1},"coupon":${i % 3 === 0}}}`,
+    );
+    if (i % STATE_EVERY === 0) {
+      await writeLine(out, `{"type":"STATE","value":{"bookmarks":{"bench_users":{"position":${users}},"bench_events":{"position":${i}}}}}`);
+    }
+  }
+  await writeLine(out, `{"type":"STATE","value":{"bookmarks":{"bench_users":{"position":${users}},"bench_events":{"position":${events}}}}}`);
+  out.end();
+  await once(out, 'close');
+  await rename(partial, path);
+  return path;
+}
+
+/** Groups the sandbox's request log into kinds of call. */
+function requestKinds(entries) {
+  const kinds = {};
+  for (const entry of entries) {
+    const path = entry.path
+      .replace(/\/batch\/[^/]+\/(errors|imports)$/, '/batch/{id}/$1')
+      .replace(/\/batch\/[^/]+$/, '/batch/{id}');
+    const key = `${entry.method} ${path}${entry.status === 429 ? ' (429)' : ''}`;
+    kinds[key] = (kinds[key] ?? 0) + 1;
+  }
+  return kinds;
+}
+
+/**
+ * Runs one target benchmark.
+ * @param {{ records: number, batchSize?: number, log: (line: string) => void }} options
+ */
+export async function benchTarget({ records, batchSize, log }) {
+  const input = await targetInput(records, log);
+  const label = `target-${records}-${batchSize ?? 'default'}`;
+  // Jobs finish quickly in the sandbox (100 ms) so the figure shows the target, not an emulated queue.
+  const sandbox = await startSandbox(['--job-latency-ms', '100'], { logPath: join(tmpDir, `${label}.sandbox.log`) });
+  const deadLetterPath = join(tmpDir, `${label}.rejected.ndjson`);
+  await rm(deadLetterPath, { force: true });
+  try {
+    const config = {
+      api_key: BENCH_KEY,
+      base_url: sandbox.url,
+      streams: { bench_users: { data_type: 'users' }, bench_events: { data_type: 'events' } },
+      dead_letter_path: deadLetterPath,
+    };
+    if (batchSize !== undefined) config.batch_size = batchSize;
+    const configPath = join(tmpDir, `${label}.config.json`);
+    await writeFile(configPath, JSON.stringify(config));
+
+    log(`  target-fullstory: ${records.toLocaleString('en-US')} records, batch_size ${batchSize ?? 'default'}`);
+    const target = runMeasured(bins.target, ['--config', configPath], { env: process.env, logPath: join(tmpDir, `${label}.target.log`) });
+    target.child.stdin.on('error', () => {});
+    createReadStream(input, { highWaterMark: 1 << 16 }).pipe(target.child.stdin);
+    const [states, measured] = await Promise.all([countLines(target.child.stdout, '{'), target.done]);
+    if (measured.code !== 0) throw new Error(`target-fullstory exited with ${measured.code} (log: ${join(tmpDir, `${label}.target.log`)})`);
+
+    const stats = await getJson(`${sandbox.url}/__sandbox/stats`);
+    const log_ = await getJson(`${sandbox.url}/__sandbox/requests`);
+    const entries = Array.isArray(log_) ? log_ : (log_.requests ?? []);
+    return {
+      bench: 'target',
+      records,
+      settings: batchSize === undefined ? 'default' : `batch_size ${batchSize}`,
+      seconds: round(measured.wallSeconds, 2),
+      recordsPerSecond: Math.round(records / measured.wallSeconds),
+      cpuSeconds: round(measured.cpuSeconds, 2),
+      recordsPerCpuSecond: measured.cpuSeconds > 0 ? Math.round(records / measured.cpuSeconds) : undefined,
+      peakRssMB: measured.peakRssMb,
+      stateLines: states.lines,
+      requests: stats.requests ?? entries.length,
+      requestKinds: requestKinds(entries),
+      landed: { users: stats.users, events: stats.events },
+      jobs: stats.jobs,
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+function round(value, digits) {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
