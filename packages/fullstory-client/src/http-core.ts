@@ -229,7 +229,7 @@ export class HttpCore {
 
   private recordDuration(spec: RequestSpec, started: number, status: number | undefined): void {
     const ok = status !== undefined && status >= 200 && status < 300;
-    this.options.logger?.metric('timer', 'http_request_duration', (performance.now() - started) / 1000, {
+    this.options.logger?.metric('timer', 'http_request_duration', Math.round(performance.now() - started) / 1000, {
       endpoint: spec.endpoint,
       http_status_code: status ?? null,
       status: ok ? 'succeeded' : 'failed',

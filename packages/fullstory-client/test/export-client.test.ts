@@ -150,6 +150,24 @@ describe('ExportClient.listBundles', () => {
     expect(options.delays).toHaveLength(2);
   });
 
+  it('times out a request that gets no answer, and retries it', async () => {
+    const { url, seen } = await serve(() => undefined); // never answers
+    const options = testOptions(url, { maxRetries: 1, timeoutMs: 200 });
+    const err = await caught(new ExportClient(options).listBundles(0));
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err.message).toMatch(/unreachable after 2 attempts: .*Timeout/);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('does not retry a failure that is not transient (a TLS handshake with a plain HTTP server)', async () => {
+    const { url } = await serve((_req, res) => sendEmpty(res, 200));
+    const options = testOptions(url.replace('http:', 'https:'), { maxRetries: 3 });
+    const err = await caught(new ExportClient(options).listBundles(0));
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err.message).toMatch(/^GET \/api\/v1\/export\/list\?start=0: cannot reach FullStory at https:\/\/127\.0\.0\.1:\d+: /);
+    expect(options.delays).toEqual([]);
+  });
+
   it('throws AuthError naming the permission on 401, without retrying', async () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 401, { code: 'unauthorized', message: 'bad key' }));
     const err = await caught(new ExportClient(testOptions(url)).listBundles(0));
