@@ -6,11 +6,27 @@
 import { parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
 
 /**
- * A run of 16 or more digits is the only way a JSON text can hold an integer beyond 2^53
- * (9007199254740992 has 16 digits). Without one, plain `JSON.parse` is exact and much faster.
+ * A run of 16 or more digits is the only way a JSON text can hold an integer beyond 2^53-1
+ * (9007199254740991 has 16 digits). Without one, plain `JSON.parse` is exact and much faster.
  */
-const LONG_DIGIT_RUN = /\d{16}/;
+const DIGITS_16 = /\d{16}/;
+const DIGIT_RUNS = /\d{16,}/g;
+const MAX_SAFE_DIGITS = String(Number.MAX_SAFE_INTEGER);
 const INTEGER_LITERAL = /^-?\d+$/;
+
+/**
+ * True when the text has a digit run that could be an unsafe integer: 17+ digits, or 16 digits
+ * above 9007199254740991. FullStory's 16-digit ids below 2^53 (the common case) stay on the fast path.
+ */
+function mayHoldUnsafeInteger(text: string): boolean {
+  if (!DIGITS_16.test(text)) return false;
+  DIGIT_RUNS.lastIndex = 0;
+  for (let m = DIGIT_RUNS.exec(text); m !== null; m = DIGIT_RUNS.exec(text)) {
+    const run = m[0];
+    if (run.length > 16 || run > MAX_SAFE_DIGITS) return true;
+  }
+  return false;
+}
 
 function parseNumber(literal: string): number | bigint {
   if (INTEGER_LITERAL.test(literal)) {
@@ -23,15 +39,20 @@ function parseNumber(literal: string): number | bigint {
 
 /**
  * Parses JSON like `JSON.parse`, except that integers outside ±(2^53-1) become `bigint`.
- * Fast path: plain `JSON.parse` when the text has no run of 16+ digits.
+ * Fast path: plain `JSON.parse` unless the text has a run of 16+ digits that may be such an integer.
+ * On the lossless path an object with a duplicate key is rejected (rather than silently keeping
+ * the last value, as `JSON.parse` does).
  * @throws SyntaxError when the text is not JSON (see {@link describeJsonError} for a printable reason).
  */
 export function parseJson(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
-  // Validate with the native parser first: it is fast and gives the familiar error messages; the
-  // lossless parser then only runs on text known to be valid.
-  JSON.parse(text);
-  return losslessParse(text, null, parseNumber);
+  if (!mayHoldUnsafeInteger(text)) return JSON.parse(text);
+  try {
+    return losslessParse(text, null, parseNumber);
+  } catch (err) {
+    // Prefer V8's message for invalid JSON, so both paths report errors alike.
+    JSON.parse(text);
+    throw new SyntaxError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /**

@@ -35,7 +35,8 @@ const NEWLINE = 0x0a;
  * Pull-based: the stream is only read as fast as the consumer iterates, so a slow consumer applies
  * backpressure instead of growing memory. Blank lines are skipped (but counted). `type` is matched
  * case-insensitively and normalised to upper case; unknown types are yielded as {@link OtherMessage}.
- * Integers beyond 2^53 are kept exact as `bigint` (see {@link parseJson}).
+ * Integers beyond 2^53 are kept exact as `bigint` (see {@link parseJson}). Every message before a
+ * bad line is yielded before the error is thrown.
  *
  * @throws InputError (exit 3) with message `<source>:<line>: <reason>` for a line that is not JSON,
  *   not an object, has no `type`, a SCHEMA/RECORD/STATE/ACTIVATE_VERSION missing a required key,
@@ -45,38 +46,107 @@ export async function* readMessages(
   input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
   options: ReadMessagesOptions = {},
 ): AsyncGenerator<ReadMessage, void, undefined> {
-  const source = options.source ?? 'stdin';
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  let lineNo = 0;
+  for await (const batch of readMessageBatches(input, options)) {
+    for (const item of batch) yield item;
+  }
+}
+
+/**
+ * Like {@link readMessages}, but yields the messages of each input chunk as one array: fewer
+ * promise round-trips per message, for hot loops. Same checks, errors and backpressure; a batch
+ * holds the messages before a bad line, and the error is thrown on the next pull.
+ */
+export async function* readMessageBatches(
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
+  options: ReadMessagesOptions = {},
+): AsyncGenerator<ReadMessage[], void, undefined> {
+  const splitter = new MessageSplitter(options.source ?? 'stdin', options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  for await (const raw of input as AsyncIterable<Buffer | string>) {
+    const batch = splitter.push(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
+    if (batch.length > 0) yield batch;
+    if (splitter.error) throw splitter.error;
+  }
+  const last = splitter.end();
+  if (last.length > 0) yield last;
+  if (splitter.error) throw splitter.error;
+}
+
+/**
+ * Splits byte chunks into lines and parses them. Synchronous and push-based, so the async
+ * wrappers above pay one promise per chunk rather than per line. After an error, `error` is set
+ * and the messages before the bad line are returned.
+ */
+class MessageSplitter {
+  error: InputError | undefined;
+  #lineNo = 0;
   // Bytes of the current, unfinished line, kept as the chunks they arrived in (no copying until
   // the line completes).
-  let carry: Buffer[] = [];
-  let carryBytes = 0;
+  #carry: Buffer[] = [];
+  #carryBytes = 0;
 
-  const tooLong = (line: number): InputError =>
-    new InputError(`${source}:${line}: line is longer than the ${formatBytes(maxLineBytes)} limit`, { line, source });
+  constructor(
+    readonly source: string,
+    readonly maxLineBytes: number,
+  ) {}
 
-  for await (const raw of input as AsyncIterable<Buffer | string>) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  push(chunk: Buffer): ReadMessage[] {
+    const out: ReadMessage[] = [];
+    try {
+      this.#split(chunk, out);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.error = err;
+    }
+    return out;
+  }
+
+  end(): ReadMessage[] {
+    const out: ReadMessage[] = [];
+    if (this.#carryBytes === 0 || this.error) return out;
+    // Last line without a trailing newline.
+    try {
+      const bytes = Buffer.concat(this.#carry, this.#carryBytes);
+      this.#carry = [];
+      this.#carryBytes = 0;
+      this.#lineNo += 1;
+      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, this.source);
+      if (message !== undefined) out.push({ line: this.#lineNo, message });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.error = err;
+    }
+    return out;
+  }
+
+  #tooLong(line: number): InputError {
+    return new InputError(`${this.source}:${line}: line is longer than the ${formatBytes(this.maxLineBytes)} limit`, {
+      line,
+      source: this.source,
+    });
+  }
+
+  #split(chunk: Buffer, out: ReadMessage[]): void {
+    if (this.error) return;
+    const { source, maxLineBytes } = this;
     const firstNl = chunk.indexOf(NEWLINE);
     if (firstNl === -1) {
-      carryBytes += chunk.length;
-      if (carryBytes > maxLineBytes) throw tooLong(lineNo + 1);
-      carry.push(chunk);
-      continue;
+      this.#carryBytes += chunk.length;
+      if (this.#carryBytes > maxLineBytes) throw this.#tooLong(this.#lineNo + 1);
+      this.#carry.push(chunk);
+      return;
     }
     let start = 0;
-    if (carryBytes > 0) {
+    if (this.#carryBytes > 0) {
       // The first newline completes the line carried over from earlier chunks.
-      carryBytes += firstNl;
-      if (carryBytes > maxLineBytes) throw tooLong(lineNo + 1);
-      carry.push(chunk.subarray(0, firstNl));
-      const bytes = Buffer.concat(carry, carryBytes);
-      carry = [];
-      carryBytes = 0;
-      lineNo += 1;
-      const message = parseLineBytes(bytes, 0, bytes.length, lineNo, source);
-      if (message !== undefined) yield { line: lineNo, message };
+      const total = this.#carryBytes + firstNl;
+      if (total > maxLineBytes) throw this.#tooLong(this.#lineNo + 1);
+      this.#carry.push(chunk.subarray(0, firstNl));
+      const bytes = Buffer.concat(this.#carry, total);
+      this.#carry = [];
+      this.#carryBytes = 0;
+      this.#lineNo += 1;
+      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, source);
+      if (message !== undefined) out.push({ line: this.#lineNo, message });
       start = firstNl + 1;
     }
     const lastNl = chunk.lastIndexOf(NEWLINE);
@@ -84,45 +154,39 @@ export async function* readMessages(
       // Decode every complete line of the chunk at once: one native call instead of one per line.
       // Cutting at a newline byte never splits a UTF-8 sequence.
       const text = chunk.toString('utf8', start, lastNl);
+      // U+FFFD means invalid UTF-8 was replaced (or a real U+FFFD): check those lines' bytes.
       const suspicious = text.includes('\uFFFD');
       let pos = 0;
       let byteStart = start;
       for (;;) {
         const nl = text.indexOf('\n', pos);
         const end = nl === -1 ? text.length : nl;
-        lineNo += 1;
+        const line = ++this.#lineNo;
         let message: SingerMessage | OtherMessage | undefined;
         if (suspicious) {
-          // Rare path: map back to bytes to check this line's UTF-8 (a real U+FFFD is legal).
-          const byteEnd = chunk.indexOf(NEWLINE, byteStart);
-          const lineEnd = byteEnd === -1 || byteEnd > lastNl ? lastNl : byteEnd;
-          if (lineEnd - byteStart > maxLineBytes) throw tooLong(lineNo);
-          message = parseLineBytes(chunk, byteStart, lineEnd, lineNo, source);
-          byteStart = lineEnd + 1;
+          // Rare path: map back to this line's bytes.
+          const byteNl = chunk.indexOf(NEWLINE, byteStart);
+          const byteEnd = byteNl === -1 || byteNl > lastNl ? lastNl : byteNl;
+          if (byteEnd - byteStart > maxLineBytes) throw this.#tooLong(line);
+          message = parseLineBytes(chunk, byteStart, byteEnd, line, source);
+          byteStart = byteEnd + 1;
         } else {
           const lineText = text.slice(pos, end);
           // UTF-16 length <= UTF-8 length, so only a long string needs its bytes counted.
-          if (lineText.length * 3 > maxLineBytes && Buffer.byteLength(lineText) > maxLineBytes) throw tooLong(lineNo);
-          message = parseMessageText(lineText, lineNo, source);
+          if (lineText.length * 3 > maxLineBytes && Buffer.byteLength(lineText) > maxLineBytes) throw this.#tooLong(line);
+          message = parseMessageText(lineText, line, source);
         }
-        if (message !== undefined) yield { line: lineNo, message };
+        if (message !== undefined) out.push({ line, message });
         if (nl === -1) break;
         pos = nl + 1;
       }
     }
     if (lastNl + 1 < chunk.length) {
       const rest = chunk.subarray(lastNl + 1);
-      if (rest.length > maxLineBytes) throw tooLong(lineNo + 1);
-      carry.push(rest);
-      carryBytes = rest.length;
+      if (rest.length > maxLineBytes) throw this.#tooLong(this.#lineNo + 1);
+      this.#carry.push(rest);
+      this.#carryBytes = rest.length;
     }
-  }
-  if (carryBytes > 0) {
-    // Last line without a trailing newline.
-    const bytes = Buffer.concat(carry, carryBytes);
-    lineNo += 1;
-    const message = parseLineBytes(bytes, 0, bytes.length, lineNo, source);
-    if (message !== undefined) yield { line: lineNo, message };
   }
 }
 

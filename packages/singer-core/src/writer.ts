@@ -13,6 +13,12 @@ export interface MessageWriterOptions {
    * and `process.stderr`, which are only flushed.
    */
   endStream?: boolean;
+  /**
+   * Batch the lines written in one tick into one `writev` (cork until the next tick). Default: on
+   * when the stream implements `_writev` (pipes and sockets, e.g. stdout into `| target`), where it
+   * more than doubles throughput; off for streams that would write chunk by chunk anyway (files).
+   */
+  batch?: boolean;
 }
 
 /**
@@ -28,10 +34,14 @@ export class MessageWriter {
   readonly #endStream: boolean;
   #error: Error | undefined;
   #waiting: Promise<void> | undefined;
+  readonly #batch: boolean;
+  #corked = false;
 
   constructor(out: NodeJS.WritableStream = process.stdout, options: MessageWriterOptions = {}) {
     this.#out = out;
     this.#endStream = options.endStream ?? (out !== process.stdout && out !== process.stderr);
+    this.#batch =
+      options.batch ?? (typeof (out as { _writev?: unknown })._writev === 'function' && typeof (out as { cork?: unknown }).cork === 'function');
     out.on('error', (err: Error) => {
       this.#error ??= err;
     });
@@ -54,6 +64,7 @@ export class MessageWriter {
       // A caller that did not await the previous write: queue behind it, keep the order.
       return this.#waiting.then(() => this.writeLine(line));
     }
+    if (this.#batch && !this.#corked) this.#cork();
     if (this.#out.write(`${line}\n`)) return Promise.resolve();
     this.#waiting = this.#waitForDrain().finally(() => {
       this.#waiting = undefined;
@@ -71,6 +82,20 @@ export class MessageWriter {
       if (this.#endStream) out.end(() => done());
       // An empty write's callback runs once every earlier chunk is flushed.
       else out.write('', (err?: Error | null) => done(err));
+    });
+  }
+
+  #cork(): void {
+    // Lines written until the next tick go out in one writev. The await of a write that returned
+    // true resumes as a microtask, before this tick callback: a tight producer fills the stream up
+    // to its highWaterMark, waits for 'drain', and the uncork below then flushes the batch. So the
+    // backpressure bound is unchanged and a line waits at most until the producer next waits.
+    const out = this.#out as NodeJS.WritableStream & { cork(): void; uncork(): void };
+    this.#corked = true;
+    out.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      out.uncork();
     });
   }
 
