@@ -1,0 +1,308 @@
+/**
+ * The target's main loop: Singer messages in, FullStory batch jobs out, safe states on stdout.
+ *
+ * For each message, in input order:
+ * - SCHEMA: route the stream (config), compile its validator and mapper. A changed SCHEMA first sends
+ *   the stream's open batch, so a batch never mixes records of two schemas.
+ * - RECORD: validate, map, add to the stream's batch; a full batch is submitted to the job pipeline,
+ *   which waits while `max_jobs_in_flight` jobs are unfinished — and so does this loop, which stops
+ *   reading stdin (backpressure). Rejected records go to the dead-letter file.
+ * - STATE: remembered; written once every record before it is safe (state-tracker.ts).
+ * A timer sends batches that reach `max_batch_age_seconds`.
+ *
+ * At the end (or at bad input) every open batch is sent, every job awaited and the newest safe state
+ * written; then bad input is reported (exit 3) — nothing read after the bad line is sent or emitted.
+ */
+
+import {
+  InputError,
+  RejectedRecordsError,
+  readMessages,
+  stringifyJson,
+  type Logger,
+  type MessageWriter,
+  type SchemaMessage,
+  type RecordMessage,
+  type StateMessage,
+} from '@fullstory-singer/singer-core';
+import { Batcher, type Batch } from './batcher.js';
+import type { TargetSettings } from './config.js';
+import { DeadLetterWriter } from './dead-letter.js';
+import { DryRunSink } from './dry-run.js';
+import { JobPipeline, type BatchApi } from './job-pipeline.js';
+import { compileMapper, type RecordMapper } from './mapping.js';
+import { PropertyNamer } from './property-names.js';
+import type { Rejection } from './rejection.js';
+import { routeStream, type StreamRoute } from './routing.js';
+import { StateTracker } from './state-tracker.js';
+import { logSummary, type RunSummary } from './summary.js';
+import { compileValidator, type RecordValidator } from './validation.js';
+
+/** What {@link runTarget} needs; everything with a side effect is passed in. */
+export interface TargetDeps {
+  settings: TargetSettings;
+  /** Singer messages (stdin). */
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>;
+  /** The stdout writer (state lines). */
+  output: MessageWriter;
+  logger: Logger;
+  /** FullStory server API; required unless `settings.dryRun`. Its `onThrottle` is set by the target. */
+  api?: BatchApi & { onThrottle?: ((retryAfterMs: number) => void) | undefined };
+  /** Named in input errors. Default `stdin`. */
+  source?: string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long the in-flight cap stays lowered after a 429 (default 60 s). */
+  throttleWindowMs?: number;
+}
+
+interface StreamState {
+  route: StreamRoute;
+  mapper: RecordMapper;
+  validate?: RecordValidator;
+  /** Serialised schema + key properties, to tell a changed SCHEMA from a repeated one. */
+  signature: string;
+}
+
+interface Sink {
+  submit(batch: Batch): Promise<void>;
+  drain(): Promise<void>;
+}
+
+/**
+ * Run the target to the end of its input.
+ * @returns the run's summary (also logged).
+ * @throws InputError (exit 3) for bad input, ConfigError (exit 2) for a stream without data type,
+ *   AuthError (4) / UnavailableError or ApiError (5) from FullStory, RejectedRecordsError (6) when
+ *   `fail_on_rejected` is set and records were rejected — each after finishing what could be finished.
+ */
+export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
+  const { settings, logger, output } = deps;
+  const now = deps.now ?? Date.now;
+  const source = deps.source ?? 'stdin';
+  const deadLetter = new DeadLetterWriter({ path: settings.deadLetterPath, now });
+  const tracker = new StateTracker({
+    emit: (json) => output.writeLine(json),
+    beforeEmit: () => deadLetter.flush(),
+    enabled: !settings.dryRun,
+  });
+  let asyncFailure: unknown;
+  const emitSafeStates = (): void => {
+    tracker.emitReady().catch((err: unknown) => {
+      asyncFailure ??= err;
+    });
+  };
+
+  let sink: Sink;
+  let pipeline: JobPipeline | undefined;
+  let dryRun: DryRunSink | undefined;
+  if (settings.dryRun) {
+    dryRun = new DryRunSink(settings.dryRunPath);
+    sink = dryRun;
+  } else {
+    if (!deps.api) throw new Error('runTarget: api is required unless dry run');
+    pipeline = new JobPipeline({
+      api: deps.api,
+      maxJobsInFlight: settings.maxJobsInFlight,
+      pollIntervalMs: settings.jobPollIntervalSeconds * 1000,
+      jobTimeoutMs: settings.jobTimeoutSeconds * 1000,
+      waitForJobs: settings.waitForJobs,
+      deadLetter,
+      logger,
+      now,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.throttleWindowMs !== undefined ? { throttleWindowMs: deps.throttleWindowMs } : {}),
+      onBatchSafe: (batch) => {
+        tracker.close(batch);
+        emitSafeStates();
+      },
+    });
+    const p = pipeline;
+    deps.api.onThrottle = (ms) => p.throttle(ms);
+    sink = pipeline;
+  }
+
+  const batcher = new Batcher({
+    batchSize: settings.batchSize,
+    maxAgeMs: settings.maxBatchAgeSeconds * 1000,
+    now,
+    onOpen: (batch) => tracker.open(batch),
+  });
+  const send = async (batch: Batch): Promise<void> => {
+    await sink.submit(batch);
+    // A dry run has no job to wait for: the batch is done once written.
+    if (dryRun) tracker.close(batch);
+  };
+
+  const namer = new PropertyNamer((from, to) => logger.info('property name rewritten to FullStory rules', { from, to }));
+  const streams = new Map<string, StreamState>();
+  const skippedTypes = new Set<string>();
+  let rejectedLocally = 0;
+  // Property counts of mappers replaced by a newer SCHEMA (current ones are added at the end).
+  const retired = { stringified: 0, dropped: 0 };
+
+  const rejectRecord = async (stream: string, record: unknown, rej: Rejection): Promise<void> => {
+    rejectedLocally++;
+    await deadLetter.write({ stream, record, reason: rej.reason, code: rej.code, message: rej.message });
+  };
+
+  const onSchema = async (message: SchemaMessage, line: number): Promise<void> => {
+    const { stream, schema } = message;
+    const props = schema['properties'];
+    if (props === null || typeof props !== 'object' || Array.isArray(props)) {
+      throw new InputError(`${source}:${line}: SCHEMA for stream "${stream}" has no "properties"`, { line, source });
+    }
+    const signature = stringifyJson([schema, message.key_properties]);
+    const current = streams.get(stream);
+    if (current?.signature === signature) return;
+    if (current) {
+      // The open batch was mapped under the old SCHEMA: send it before the new one takes effect.
+      const open = batcher.take(stream);
+      if (open) await send(open);
+    }
+    const route = routeStream(settings, stream);
+    let validate: RecordValidator | undefined;
+    if (settings.validateRecords) {
+      try {
+        validate = compileValidator(schema);
+      } catch (err) {
+        throw new InputError(
+          `${source}:${line}: SCHEMA for stream "${stream}" is not a valid JSON Schema (${(err as Error).message})`,
+          { line, source, cause: err },
+        );
+      }
+    }
+    const mapper = compileMapper({
+      stream,
+      dataType: route.dataType,
+      ...(route.settings.mapping ? { mapping: route.settings.mapping } : {}),
+      ...(route.settings.properties ? { properties: route.settings.properties } : {}),
+      ...(route.audience ? { audience: { property: route.audience.property, mode: route.audience.mode } } : {}),
+      declarePropertyTypes: settings.declarePropertyTypes,
+      schema,
+      namer,
+      onPropertyIssue: (issue, path) => logger.warn(`property not sent as is: ${issue.replace(/_/g, ' ')}`, { stream, property: path }),
+    });
+    if (current) {
+      retired.stringified += current.mapper.counts.stringified;
+      retired.dropped += current.mapper.counts.dropped;
+    }
+    streams.set(stream, { route, mapper, ...(validate ? { validate } : {}), signature });
+    logger.debug('stream ready', { stream, data_type: route.dataType });
+  };
+
+  const onRecord = async (message: RecordMessage, line: number): Promise<void> => {
+    const st = streams.get(message.stream);
+    if (!st) {
+      throw new InputError(`${source}:${line}: RECORD for stream "${message.stream}" arrived before its SCHEMA`, { line, source });
+    }
+    const record = message.record;
+    const seq = tracker.nextSeq();
+    if (st.validate) {
+      const rej = st.validate(record);
+      if (rej) return rejectRecord(message.stream, record, rej);
+    }
+    const mapped = st.mapper.map(record);
+    if (!mapped.ok) return rejectRecord(message.stream, record, mapped);
+    const full = batcher.add(message.stream, st.route.kind, mapped.request, record, seq);
+    if (full) await send(full);
+  };
+
+  // Batches that reach max_batch_age_seconds go out even while input is quiet.
+  const maxAgeMs = settings.maxBatchAgeSeconds * 1000;
+  let ageSending = false;
+  const ageTimer = setInterval(
+    () => {
+      if (ageSending || batcher.size === 0) return;
+      const aged = batcher.takeAged(now());
+      if (aged.length === 0) return;
+      ageSending = true;
+      (async () => {
+        for (const b of aged) await send(b);
+      })()
+        .catch((err: unknown) => {
+          asyncFailure ??= err;
+        })
+        .finally(() => {
+          ageSending = false;
+        });
+    },
+    Math.min(1000, Math.max(10, maxAgeMs / 4)),
+  );
+  ageTimer.unref();
+
+  let stopError: unknown;
+  try {
+    for await (const { line, message } of readMessages(deps.input, { source })) {
+      if (pipeline?.fatal || asyncFailure) break;
+      switch (message.type) {
+        case 'RECORD':
+          await onRecord(message as RecordMessage, line);
+          break;
+        case 'SCHEMA':
+          await onSchema(message as SchemaMessage, line);
+          break;
+        case 'STATE':
+          if (tracker.addState((message as StateMessage).value)) await tracker.emitReady();
+          break;
+        default:
+          if (!skippedTypes.has(message.type)) {
+            skippedTypes.add(message.type);
+            logger.info('message type not used by this target; skipped', { type: message.type, line });
+          }
+      }
+    }
+  } catch (err) {
+    // Bad input or config: finish what was read before it, then report it.
+    stopError = err;
+  } finally {
+    clearInterval(ageTimer);
+  }
+
+  // Send what is left, wait for every job, emit the newest safe state.
+  let finishError: unknown;
+  try {
+    while (ageSending) await new Promise((res) => setTimeout(res, 5));
+    if (!pipeline?.fatal && !asyncFailure) {
+      for (const b of batcher.takeAll()) await send(b);
+    }
+    await sink.drain();
+    await tracker.emitReady();
+  } catch (err) {
+    finishError = err;
+  }
+  try {
+    await deadLetter.close();
+  } catch (err) {
+    finishError ??= err;
+  }
+
+  const stats = pipeline?.stats;
+  const summary: RunSummary = {
+    recordsRead: tracker.recordsSeen,
+    sent: stats?.sent ?? dryRun?.sent ?? 0,
+    imported: stats?.imported ?? 0,
+    rejectedLocally,
+    rejectedByFullStory: stats?.rejected ?? 0,
+    unaccounted: stats?.unaccounted ?? 0,
+    jobs: stats?.jobsCreated ?? dryRun?.batches ?? 0,
+    statesEmitted: tracker.emitted,
+    propertyNamesRewritten: namer.rewrites,
+    propertiesStringified: [...streams.values()].reduce((n, s) => n + s.mapper.counts.stringified, retired.stringified),
+    propertiesDropped: [...streams.values()].reduce((n, s) => n + s.mapper.counts.dropped, retired.dropped),
+    deadLettered: deadLetter.count,
+    deadLetterPath: settings.deadLetterPath,
+    dryRun: settings.dryRun,
+  };
+  logSummary(logger, summary);
+
+  // Report the first failure: a FullStory failure (it stopped the run) before bad input found later.
+  const failure = pipeline?.fatal ?? asyncFailure ?? finishError ?? stopError;
+  if (failure) throw failure;
+  if (settings.failOnRejected && deadLetter.count > 0) {
+    throw new RejectedRecordsError(
+      `${deadLetter.count} record(s) rejected (fail_on_rejected is set); see ${settings.deadLetterPath}`,
+    );
+  }
+  return summary;
+}
