@@ -256,13 +256,13 @@ describe('ExportClient.downloadBundle', () => {
       for (let i = 0; i < 64; i += 1) res.write(first);
       res.end();
     });
-    const stream = await new ExportClient(testOptions(url, { timeoutMs: 200 })).downloadBundle(12);
+    const stream = await new ExportClient(testOptions(url, { timeoutMs: 500 })).downloadBundle(12);
     const chunks = stream[Symbol.asyncIterator]();
     let total = 0;
     const head = await chunks.next();
     total += (head.value as Buffer).length;
     // Nobody reads for four idle timeouts: the buffers fill and the source is paused meanwhile.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) total += (next.value as Buffer).length;
     expect(total).toBe(64 * first.length);
   });
