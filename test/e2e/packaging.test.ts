@@ -5,6 +5,10 @@
  * `scripts/pack-clis.js` packs every workspace the CLIs need (schemas, singer-core, fullstory-client)
  * and the three CLIs; `npm install` of those tarballs must then give working `npx` commands. Needs the
  * build (`npm test` builds first).
+ *
+ * `npx --no -- <bin> <flags>`: `--no` forbids a registry download (the bin must come from the
+ * tarballs), and `--` keeps npm from reading the bin's flags as its own (npm 11 takes `--format` for
+ * its `--format-package-lock`).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -67,7 +71,7 @@ describe('CLIs installed from packed tarballs', () => {
   });
 
   it('npx tap-fullstory --about --format json describes the tap', async () => {
-    const result = await run('npx', ['--no', 'tap-fullstory', '--about', '--format', 'json'], { cwd: project, timeoutMs: MINUTE });
+    const result = await run('npx', ['--no', '--', 'tap-fullstory', '--about', '--format', 'json'], { cwd: project, timeoutMs: MINUTE });
     expect({ code: result.code, stderr: tail(result.stderr, 10) }).toEqual({ code: 0, stderr: expect.any(String) });
     const about = JSON.parse(result.stdout) as AboutDocument;
     expect(about.name).toBe('tap-fullstory');
@@ -76,7 +80,7 @@ describe('CLIs installed from packed tarballs', () => {
   });
 
   it('npx target-fullstory --about describes the target', async () => {
-    const result = await run('npx', ['--no', 'target-fullstory', '--about'], { cwd: project, timeoutMs: MINUTE });
+    const result = await run('npx', ['--no', '--', 'target-fullstory', '--about'], { cwd: project, timeoutMs: MINUTE });
     expect({ code: result.code, stderr: tail(result.stderr, 10) }).toEqual({ code: 0, stderr: expect.any(String) });
     const about = JSON.parse(result.stdout) as AboutDocument;
     expect(about.name).toBe('target-fullstory');
@@ -85,7 +89,7 @@ describe('CLIs installed from packed tarballs', () => {
   });
 
   it('npx fullstory-sandbox starts and says where it listens', async () => {
-    const child = spawn('npx', ['--no', 'fullstory-sandbox', '--port', '0'], {
+    const child = spawn('npx', ['--no', '--', 'fullstory-sandbox', '--port', '0'], {
       cwd: project,
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
