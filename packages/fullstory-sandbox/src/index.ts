@@ -1,1 +1,12 @@
-export {};
+/**
+ * fullstory-sandbox: a local emulator of FullStory's Data Export v1 and Server API v2, with
+ * scripted faults, for tests, benchmarks and dry runs. See README.md.
+ */
+export { startSandbox } from './server.js';
+export { generateEventJson, generateBundleEvents, EventGenerator, DEFAULT_WINDOW_START, type GenerateOptions } from './generator.js';
+export { BundleStream } from './bundle-stream.js';
+export { parseJsonLossless, stringifyJson } from './json.js';
+export type {
+  BundleMeta, DownloadEncoding, FaultAction, FaultRule, PublishSpec, RequestLogEntry, Sandbox, SandboxEvent, SandboxOptions,
+  SandboxStats, SandboxUser,
+} from './types.js';

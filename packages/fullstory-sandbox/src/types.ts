@@ -1,0 +1,207 @@
+/**
+ * Public types of the sandbox: start options, inspector records and fault rules.
+ * The HTTP control routes (`/__sandbox/*`) return these same shapes as JSON.
+ */
+
+/** How `GET /api/v1/export/get` encodes a bundle body. */
+export type DownloadEncoding =
+  /** gzip bytes as a file: `Content-Type: application/gzip`, `Content-Disposition: attachment; filename="DataExport.json.gz"` (default). */
+  | 'gzip'
+  /** gzip bytes with `Content-Encoding: gzip` and `Content-Type: application/json` (what a transparent-gzip client expects). */
+  | 'content-encoding'
+  /** plain JSON, `Content-Type: application/json` ("optionally gzipped" in the newer v1 docs). */
+  | 'identity';
+
+/** Options of {@link startSandbox}. Every field is optional. */
+export interface SandboxOptions {
+  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  host?: string;
+  /** Port to bind. Default 0 (an ephemeral port; read it from `Sandbox.url`). */
+  port?: number;
+  /** Keys accepted in `Authorization: Basic <key>`. Default `['sandbox-key']`. */
+  apiKeys?: string[];
+  /** Keys that authenticate but may only read (export routes and GETs); writes answer 403. */
+  readOnlyKeys?: string[];
+  /** Keys that authenticate but have no permission at all: every API route answers 403. */
+  forbiddenKeys?: string[];
+  /** Number of generated bundles published at start. Default 3 (0 when `fixturesDir` is set). */
+  bundles?: number;
+  /** Events per generated bundle: one number for all, or one number per bundle (cycled). Default 1000. */
+  eventsPerBundle?: number | number[];
+  /** Length of each bundle's [Start, Stop) window in hours (fractions allowed). Default 24. */
+  bundleHours?: number;
+  /** Start of the first bundle, ISO 8601. Default `2024-01-01T00:00:00Z` (fixed, so runs are reproducible). */
+  firstBundle?: string;
+  /** Id of the first generated bundle; the next ones count up by 1. Default 1000000. May exceed 2^53 (pass a bigint or a decimal string). */
+  firstBundleId?: number | bigint | string;
+  /** Seed of the event generator. Default 1. */
+  seed?: number;
+  /** Serve the bundles in this folder instead of generated ones (see README, "Fixture bundles"). */
+  fixturesDir?: string;
+  /** How bundle bodies are encoded. Default `'gzip'`. */
+  downloadEncoding?: DownloadEncoding;
+  /** Bundle downloads allowed per rolling minute before 429 with `Retry-After`. Default 2 (FullStory's limit); 0 = unlimited. */
+  downloadsPerMinute?: number;
+  /** Milliseconds a batch job spends in PROCESSING once it starts running. Default 1000. */
+  jobLatencyMs?: number;
+  /** Jobs that run at once; more are accepted and wait (FullStory: 100). */
+  maxRunningJobs?: number;
+  /** Unfinished jobs at which batch creation answers 429 (FullStory: 200). */
+  maxInProgressJobs?: number;
+  /** Unfinished request objects (summed over jobs) at which batch creation answers 429 (FullStory: 500,000). */
+  maxInProgressOperations?: number;
+  /** Most request objects in one batch; more answer 400 (FullStory: 50,000). */
+  maxBatchRequests?: number;
+  /** Items per page of `/imports` and `/errors`. Default 1000. */
+  jobPageSize?: number;
+  /** Largest request body accepted, in bytes; larger answer 413. Default 128 MiB. */
+  maxBodyBytes?: number;
+  /** Keep every created event for `events()` (default true). Off for long benchmarks: only counts are kept. */
+  retainEvents?: boolean;
+  /** Most entries kept in the request log (oldest dropped first). Default 100,000. */
+  maxRequestLog?: number;
+  /** Fault rules armed at start. */
+  faults?: FaultRule[];
+  /** Where log lines go. Default: nowhere (the bin passes a stderr writer). */
+  logger?: (line: string) => void;
+  /** Clock in ms since the epoch, for job timestamps and the download pace window. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** One published export bundle, as `GET /__sandbox/bundles` shows it. */
+export interface BundleMeta {
+  /** Bundle id (bigint when above 2^53). */
+  id: number | bigint;
+  /** Window start, unix seconds. */
+  start: number;
+  /** Window end, unix seconds (exclusive). */
+  stop: number;
+  /** Event count (generated bundles), or null for fixture files (not counted). */
+  events: number | null;
+  /** Where the body comes from. */
+  source: 'generated' | 'fixture';
+  /** Seed used for a generated bundle. */
+  seed?: number;
+  /** File served for a fixture bundle. */
+  file?: string;
+}
+
+/** A user as stored by the sandbox (after upserts). */
+export interface SandboxUser {
+  id: string;
+  uid?: string;
+  display_name?: string;
+  email?: string;
+  properties: Record<string, unknown>;
+  schema?: Record<string, unknown>;
+  created: string;
+  updated: string;
+}
+
+/** An event as stored by the sandbox (the accepted request, plus where it came from). */
+export interface SandboxEvent {
+  /** The request object as sent (after `shared` was merged in, for batches). */
+  request: Record<string, unknown>;
+  /** Resolved user id, when the event named a user. */
+  user_id?: string;
+  /** `single` for `POST /v2/events`, else the batch job id. */
+  via: string;
+  received: string;
+}
+
+/** One entry of the request log (`/__sandbox/requests`). Control routes are not logged. */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  /** Query string including `?`, or empty. */
+  query: string;
+  /** Status sent, or 0 when the connection was reset / destroyed by a fault before a status. */
+  status: number;
+  /** Request headers, lower-cased, without `authorization`. */
+  headers: Record<string, string | string[] | undefined>;
+  /** ISO time the request arrived. */
+  time: string;
+  /** Fault applied to this request, if any. */
+  fault?: FaultAction;
+}
+
+/** What a fault rule does. */
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate';
+
+/**
+ * A scripted fault. Matching requests (method, path prefix) get the fault instead of (or before)
+ * the normal answer. See README "Faults" for examples.
+ */
+export interface FaultRule {
+  /** HTTP method to match (case-insensitive); any when absent. */
+  method?: string;
+  /** Path prefix to match (query string ignored); any when absent. */
+  path?: string;
+  /** How many matching requests get the fault before the rule disarms. Default 1; unlimited when `probability` is set and `times` is not. */
+  times?: number;
+  /** `status` (default when `status` is set), `reset`, `stall` or `truncate`. */
+  action?: FaultAction;
+  /** Status to answer (action `status`). */
+  status?: number;
+  /** Headers to send with the status. */
+  headers?: Record<string, string>;
+  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. */
+  body?: unknown;
+  /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. */
+  ms?: number;
+  /** For `truncate`: bytes of the body sent before the socket is destroyed. For `stall`: bytes sent before the pause. */
+  after_bytes?: number;
+  /** Apply to each matching request with this probability (drawn from a PRNG seeded by `seed`). */
+  probability?: number;
+  /** Seed for `probability` draws. Default 1. */
+  seed?: number;
+}
+
+/** The handle returned by {@link startSandbox}. */
+export interface Sandbox {
+  /** Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string;
+  /** Stops accepting connections, ends open ones and timers. */
+  close(): Promise<void>;
+  /** Users stored so far (after upserts). */
+  users(): SandboxUser[];
+  /** Events stored so far (empty when `retainEvents` is false). */
+  events(): SandboxEvent[];
+  /** Request log, oldest first. */
+  requests(): RequestLogEntry[];
+  /** Arms one or more fault rules (validated; throws on a bad rule). */
+  addFaults(rules: FaultRule | FaultRule[]): void;
+  /** Rules still armed. */
+  faults(): FaultRule[];
+  /** Disarms every fault rule. */
+  clearFaults(): void;
+  /** Forgets users, events, jobs, idempotency keys, the request log, faults and download history. Bundles stay. */
+  reset(): void;
+  /** Published bundles, oldest first. */
+  bundles(): BundleMeta[];
+  /** Publishes more generated bundles after the last one; returns them. */
+  publishBundles(spec: PublishSpec): BundleMeta[];
+  /** High-water mark of unfinished (queued or running) batch jobs since start or the last reset. */
+  maxConcurrentJobs(): number;
+  /** Counters, as `GET /__sandbox/stats` returns them. */
+  stats(): SandboxStats;
+}
+
+/** Body of `POST /__sandbox/bundles`. */
+export interface PublishSpec {
+  /** How many bundles (default 1, or the length of `events` when it is an array). */
+  count?: number;
+  /** Events per bundle: one number, or one per bundle. Default: the sandbox's `eventsPerBundle`. */
+  events?: number | number[];
+  /** Window length in hours. Default: the sandbox's `bundleHours`. */
+  hours?: number;
+}
+
+/** Counters returned by `GET /__sandbox/stats`. */
+export interface SandboxStats {
+  users: number;
+  events: number;
+  requests: number;
+  downloads: number;
+  jobs: { total: number; queued: number; running: number; completed: number; failed: number; maxConcurrent: number };
+}

@@ -1,0 +1,155 @@
+/**
+ * Batch import jobs. A job is accepted (PROCESSING), waits for one of `maxRunningJobs` slots
+ * (FullStory runs 100 at once and queues the rest), runs for `jobLatencyMs`, then processes its
+ * items: valid ones are imported (users upserted, events stored), invalid ones become error items
+ * echoing the original request. The job ends COMPLETED, or FAILED if any item failed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from './store.js';
+import { validateEvent, validateUser, type Problem } from './validate.js';
+
+export type JobKind = 'users' | 'events';
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  status: 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  created: string;
+  finished?: string;
+  requests: unknown[];
+  shared?: Record<string, unknown>;
+  imports: unknown[];
+  errors: Record<string, unknown>[];
+  timer?: NodeJS.Timeout;
+}
+
+export interface JobSettings {
+  jobLatencyMs: number;
+  maxRunningJobs: number;
+  now: () => number;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isProblem = (v: unknown): v is Problem => isObject(v) && typeof v.code === 'string' && typeof v.message === 'string' && !('id' in v);
+
+export class JobManager {
+  private jobs = new Map<string, Job>();
+  private queue: Job[] = [];
+  private running = 0;
+  private unfinishedOps = 0;
+  private highWater = 0;
+  private completed = 0;
+  private failed = 0;
+
+  constructor(private readonly store: Store, private readonly settings: JobSettings) {}
+
+  /** Jobs not finished yet (queued or running). */
+  unfinishedJobs(): number {
+    return this.queue.length + this.running;
+  }
+
+  /** Request objects in unfinished jobs. */
+  unfinishedOperations(): number {
+    return this.unfinishedOps;
+  }
+
+  maxConcurrent(): number {
+    return this.highWater;
+  }
+
+  get(kind: JobKind, id: string): Job | undefined {
+    const job = this.jobs.get(id);
+    return job?.kind === kind ? job : undefined;
+  }
+
+  create(kind: JobKind, requests: unknown[], shared?: Record<string, unknown>): Job {
+    const job: Job = {
+      id: randomBytes(9).toString('base64url'), kind, status: 'PROCESSING', created: new Date(this.settings.now()).toISOString(),
+      requests, shared, imports: [], errors: [],
+    };
+    this.jobs.set(job.id, job);
+    this.queue.push(job);
+    this.unfinishedOps += requests.length;
+    this.highWater = Math.max(this.highWater, this.unfinishedJobs());
+    this.schedule();
+    return job;
+  }
+
+  stats(): { total: number; queued: number; running: number; completed: number; failed: number; maxConcurrent: number } {
+    return { total: this.jobs.size, queued: this.queue.length, running: this.running, completed: this.completed, failed: this.failed, maxConcurrent: this.highWater };
+  }
+
+  /** Stops timers and forgets every job. */
+  reset(): void {
+    for (const job of this.jobs.values()) clearTimeout(job.timer);
+    this.jobs = new Map();
+    this.queue = [];
+    this.running = 0;
+    this.unfinishedOps = 0;
+    this.highWater = 0;
+    this.completed = 0;
+    this.failed = 0;
+  }
+
+  private schedule(): void {
+    while (this.running < this.settings.maxRunningJobs && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      job.timer = setTimeout(() => this.finish(job), this.settings.jobLatencyMs);
+      job.timer.unref();
+    }
+  }
+
+  private finish(job: Job): void {
+    job.timer = undefined;
+    if (job.kind === 'users') this.processUsers(job);
+    else this.processEvents(job);
+    job.status = job.errors.length > 0 ? 'FAILED' : 'COMPLETED';
+    if (job.status === 'FAILED') this.failed++;
+    else this.completed++;
+    job.finished = new Date(this.settings.now()).toISOString();
+    this.running--;
+    this.unfinishedOps -= job.requests.length;
+    this.schedule();
+  }
+
+  private processUsers(job: Job): void {
+    for (const req of job.requests) {
+      const problem = validateUser(req, true);
+      const result = problem ?? this.store.upsertUser(req as Record<string, unknown>, (req as { id?: string }).id);
+      if (isProblem(result)) {
+        job.errors.push({ code: result.code, message: result.message, user: req });
+        continue;
+      }
+      job.imports.push({
+        id: result.id, uid: result.uid, display_name: result.display_name, email: result.email,
+        properties: structuredClone(result.properties), schema: null, type_conflicts: null,
+      });
+    }
+  }
+
+  private processEvents(job: Job): void {
+    const sharedContext = isObject(job.shared) && job.shared.context !== undefined;
+    for (const req of job.requests) {
+      const problem = validateEvent(req, sharedContext);
+      if (problem) {
+        job.errors.push({ code: problem.code, message: problem.message, event: req, ...(job.shared ? { shared: job.shared } : {}) });
+        continue;
+      }
+      const r = req as Record<string, unknown>;
+      const merged: Record<string, unknown> = sharedContext ? { ...r, context: job.shared!.context } : { ...r };
+      if (merged.timestamp === undefined) merged.timestamp = new Date(this.settings.now()).toISOString();
+      const added = this.store.addEvent(merged, job.id);
+      if (isProblem(added)) {
+        job.errors.push({ code: added.code, message: added.message, event: req, ...(job.shared ? { shared: job.shared } : {}) });
+        continue;
+      }
+      const user = r.user as Record<string, unknown> | undefined;
+      job.imports.push({
+        user: user === undefined ? undefined : { id: added.userId ?? user.id, uid: user.uid },
+        session: r.session, context: merged.context, name: r.name, timestamp: merged.timestamp,
+        properties: r.properties, schema: r.schema,
+      });
+    }
+  }
+}
