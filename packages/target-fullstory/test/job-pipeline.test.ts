@@ -66,7 +66,7 @@ function batch(stream: string, kind: BatchKind, requests: Record<string, unknown
   };
 }
 
-const tick = (ms = 2) => new Promise((res) => setTimeout(res, ms));
+const tick = (ms = 2): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 function setup(over: Partial<JobPipelineOptions> = {}) {
   const api = new FakeApi();
