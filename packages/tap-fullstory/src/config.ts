@@ -8,9 +8,15 @@ import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
 import type { JsonSchema, Redactor } from '@fullstory-singer/singer-core';
 import { unixFromIso } from './cursor.js';
 
-/** The settings JSON Schema (also the `settings` of `--about`). */
+let cachedSchema: JsonSchema | undefined;
+
+/**
+ * The settings JSON Schema (also the `settings` of `--about`). One object per process: singer-core
+ * caches the compiled validator by schema object, and ajv refuses a second schema with the same `$id`.
+ */
 export function configSchema(): JsonSchema {
-  return loadSchema('config/tap-fullstory.json');
+  cachedSchema ??= loadSchema('config/tap-fullstory.json');
+  return cachedSchema;
 }
 
 /** Validated settings, defaults applied. */

@@ -1,0 +1,64 @@
+// Shared by the tap's tests: run the tap in-process (tapMain under singer-core's runMain, with
+// injected streams) and look at what it printed.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runMain } from '@fullstory-singer/singer-core';
+import { MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
+import { tapMain } from '../src/cli.js';
+
+/** What one in-process run printed. */
+export interface TapRun {
+  code: number;
+  /** stdout, raw. */
+  stdout: string;
+  stderr: string;
+  /** stdout parsed losslessly, one value per line. */
+  messages: Array<Record<string, unknown>>;
+}
+
+/** Runs `tap-fullstory <args>` in-process; resolves with its exit code and output. */
+export async function runTap(args: string[], env: Record<string, string> = {}): Promise<TapRun> {
+  const stdout = new MemoryWritable();
+  const stderr = new MemoryWritable();
+  let code = -1;
+  await runMain((ctx) => tapMain(ctx, { argv: args, env, stdout, stderr, isTTY: false }), {
+    name: 'tap-fullstory',
+    out: stderr,
+    env,
+    exit: (c) => {
+      code = c;
+    },
+  });
+  const out = Buffer.concat(stdout.chunks).toString('utf8');
+  return {
+    code,
+    stdout: out,
+    stderr: Buffer.concat(stderr.chunks).toString('utf8'),
+    messages: parseOutputLines(out) as Array<Record<string, unknown>>,
+  };
+}
+
+/** Writes `value` as JSON to `<dir>/<name>` and returns the path. */
+export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+/** Messages of one type. */
+export function ofType(run: TapRun, type: string): Array<Record<string, unknown>> {
+  return run.messages.filter((m) => m['type'] === type);
+}
+
+/** The `bookmarks.events` of each STATE message, in order. */
+export function bookmarks(run: TapRun): Array<Record<string, unknown>> {
+  return ofType(run, 'STATE').map((m) => ((m['value'] as { bookmarks: Record<string, unknown> }).bookmarks['events'] as Record<string, unknown>));
+}
+
+/** `[bundle_id, index]` of each RECORD, as strings (ids may be bigint). */
+export function recordKeys(run: TapRun): string[] {
+  return ofType(run, 'RECORD').map((m) => {
+    const r = m['record'] as Record<string, unknown>;
+    return `${String(r['_sdc_bundle_id'])}:${String(r['_sdc_bundle_index'])}`;
+  });
+}
