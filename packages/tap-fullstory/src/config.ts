@@ -15,8 +15,9 @@ let cachedSchema: JsonSchema | undefined;
  * caches the compiled validator by schema object, and ajv refuses a second schema with the same `$id`.
  */
 export function configSchema(): JsonSchema {
-  cachedSchema ??= loadSchema('config/tap-fullstory.json');
-  return cachedSchema;
+  const schema = cachedSchema ?? loadSchema<JsonSchema>('config/tap-fullstory.json');
+  cachedSchema = schema;
+  return schema;
 }
 
 /** Validated settings, defaults applied. */
