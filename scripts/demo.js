@@ -192,23 +192,41 @@ function asList(body, key) {
   return [];
 }
 
-async function countLines(path) {
-  if (!existsSync(path)) return { total: 0, byReason: new Map() };
+/** Reads the dead-letter file: how many lines, how many per reason, and one example message. */
+async function readDeadLetters(path) {
   const byReason = new Map();
   let total = 0;
+  let example;
+  if (!existsSync(path)) return { total, byReason, example };
   for (const line of (await readFile(path, 'utf8')).split('\n')) {
     if (line.trim() === '') continue;
     total += 1;
     let reason = 'unknown';
     try {
       const entry = JSON.parse(line);
-      reason = entry.code ?? entry.reason ?? reason;
+      reason = entry.reason ?? entry.code ?? reason;
+      example ??= entry.message;
     } catch {
       // counted anyway: a dead-letter line is a record that did not land
     }
     byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   }
-  return { total, byReason };
+  return { total, byReason, example };
+}
+
+/** The target's closing summary line from its log (`finished records_read=… sent=… …`), if any. */
+async function targetSummary(logPath) {
+  if (!existsSync(logPath)) return undefined;
+  const line = (await readFile(logPath, 'utf8')).split('\n').find((l) => / finished records_read=/.test(l));
+  return line?.replace(/^\S+ finished /, '').replace(/ dead_letter=\S+/, '');
+}
+
+/** One stored user, short: uid, name, email and properties. */
+function describeUser(user) {
+  const props = Object.entries(user.properties ?? {})
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+  return `${user.uid ?? '(no uid)'} "${user.display_name ?? ''}" <${user.email ?? ''}> ${props}`;
 }
 
 function formatCounts(map, limit = 6) {
@@ -255,9 +273,12 @@ async function main() {
     assertExit('tap-fullstory', first.tapExit, join(workDir, 'run1.tap.log'));
     assertExit('target-fullstory', first.targetExit, join(workDir, 'run1.target.log'));
     const firstState = await saveState(statePath, first.stateLines);
-    const rejected = await countLines(deadLetterPath);
+    const rejected = await readDeadLetters(deadLetterPath);
     say(`     the tap emitted ${first.records} records; the target printed ${first.stateLines.length} state lines; saved the last to state.json`);
-    say(`     dead-lettered: ${rejected.total} (anonymous events have an empty UserAppKey, so no uid)${rejected.total ? `: ${formatCounts(rejected.byReason)}` : ''}`);
+    const summary = await targetSummary(join(workDir, 'run1.target.log'));
+    if (summary) say(`     target summary: ${summary}`);
+    say(`     dead-lettered: ${rejected.total} (anonymous visitors' events have an empty UserAppKey, so no uid)`);
+    if (rejected.example) say(`       e.g. ${formatCounts(rejected.byReason)}: "${rejected.example}"`);
     say();
 
     say('2/3  target-fullstory --config fixtures/demo/target-users.json < fixtures/demo/users.singer');
@@ -285,11 +306,18 @@ async function main() {
     const landedEvents = asList(await getJson(`${sandbox.url}/__sandbox/events`), 'events');
     const names = new Map();
     for (const event of landedEvents) names.set(eventName(event), (names.get(eventName(event)) ?? 0) + 1);
-    const sample = landedUsers.find((u) => typeof u.uid === 'string' && u.uid.startsWith('demo-user-')) ?? landedUsers[0];
+    const fromFixture = landedUsers.filter((u) => typeof u.uid === 'string' && u.uid.startsWith('demo-user-'));
+    const sample = fromFixture[0] ?? landedUsers[0];
 
     say('What landed in the sandbox');
     say(`Users landed in the sandbox: ${landedUsers.length}`);
-    if (sample) say(`  e.g. ${JSON.stringify(sample).slice(0, 300)}`);
+    say(`  ${fromFixture.length} from users.singer; ${landedUsers.length - fromFixture.length} created by the uids of identified visitors' events`);
+    if (sample) say(`  e.g. ${describeUser(sample).slice(0, 240)}`);
+    const declared = sample?.schema?.properties;
+    if (declared && typeof declared === 'object') {
+      // The types the target declared from the Singer SCHEMA, so FullStory does not guess them.
+      say(`  property types declared: ${Object.entries(declared).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    }
     say(`Events landed in the sandbox: ${landedEvents.length}`);
     if (names.size > 0) say(`  by name: ${formatCounts(names)}`);
     say(`Records dead-lettered: ${rejected.total}  (each one is a line in the dead-letter file, with its reason)`);
