@@ -12,7 +12,7 @@ export interface TapRun {
   /** stdout, raw. */
   stdout: string;
   stderr: string;
-  /** stdout parsed losslessly, one value per line. */
+  /** stdout parsed losslessly, one value per line ([] when stdout is not JSON lines). */
   messages: Array<Record<string, unknown>>;
 }
 
@@ -30,12 +30,13 @@ export async function runTap(args: string[], env: Record<string, string> = {}): 
     },
   });
   const out = Buffer.concat(stdout.chunks).toString('utf8');
-  return {
-    code,
-    stdout: out,
-    stderr: Buffer.concat(stderr.chunks).toString('utf8'),
-    messages: parseOutputLines(out) as Array<Record<string, unknown>>,
-  };
+  let messages: Array<Record<string, unknown>> = [];
+  try {
+    messages = parseOutputLines(out) as Array<Record<string, unknown>>;
+  } catch {
+    // --about, --version and --help print text, not Singer messages
+  }
+  return { code, stdout: out, stderr: Buffer.concat(stderr.chunks).toString('utf8'), messages };
 }
 
 /** Writes `value` as JSON to `<dir>/<name>` and returns the path. */
