@@ -76,7 +76,8 @@ export class MessageWriter {
   async end(): Promise<void> {
     if (this.#waiting) await this.#waiting;
     if (this.#error) throw this.#error;
-    const out = this.#out;
+    const out = this.#out as NodeJS.WritableStream & { writableLength?: number };
+    if (!this.#endStream && !out.writableLength) return;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null): void => (err ? reject(err) : resolve());
       if (this.#endStream) out.end(() => done());

@@ -4,8 +4,12 @@ import { Writable } from 'node:stream';
 export interface MemoryWritableOptions {
   /** Stream highWaterMark in bytes (Node's default 16 KiB when omitted). */
   highWaterMark?: number;
-  /** Each chunk is acknowledged this many ms after it arrives: a slow consumer. Default 0. */
-  delayMs?: number;
+  /**
+   * Each chunk is acknowledged this many ms after it arrives: a slow consumer. Default 0
+   * (acknowledged at once). `'immediate'` acknowledges on the next `setImmediate`: a consumer that
+   * keeps up with the event loop but not with a tight producer.
+   */
+  delayMs?: number | 'immediate';
   /** Sets `isTTY` on the stream (for progress tests). */
   isTTY?: boolean;
 }
@@ -22,7 +26,7 @@ export class MemoryWritable extends Writable {
   isTTY?: boolean;
   #paused = false;
   #pending: Array<() => void> = [];
-  readonly #delayMs: number;
+  readonly #delayMs: number | 'immediate';
 
   constructor(options: MemoryWritableOptions = {}) {
     super(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark });
@@ -39,7 +43,8 @@ export class MemoryWritable extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push(chunk);
     const ack = (): void => {
-      if (this.#delayMs > 0) setTimeout(() => callback(), this.#delayMs);
+      if (this.#delayMs === 'immediate') setImmediate(() => callback());
+      else if (this.#delayMs > 0) setTimeout(() => callback(), this.#delayMs);
       else callback();
     };
     if (this.#paused) this.#pending.push(ack);
