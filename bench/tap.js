@@ -1,11 +1,11 @@
-// Tap benchmark: one bundle of N generated events served by the sandbox, read by tap-fullstory.
+// Tap benchmark: one bundle of N generated events, read by tap-fullstory from the sandbox.
 //
-// In the same run, the floor: the same gzipped bytes through Node's gunzip alone (no parsing), read
-// from a local copy of the bundle, and the ratio tap / floor. The copy is downloaded from the sandbox
-// first; that download's speed is reported too, as the source rate (what the sandbox can serve), so
-// a tap figure close to it can be recognised as bound by the source rather than by the tap.
+// The sandbox generates the bundle; it is downloaded once to bench/tmp (its speed is reported as the
+// source rate) and then served from that file by a second sandbox (`--fixtures`), so the tap's figure
+// is not held back by the generator sharing this machine's cores. In the same run, the floor: the same
+// gzipped bytes from the file through Node's gunzip alone (no parsing), and the ratio tap / floor.
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -29,19 +29,34 @@ function byteCounter() {
   return sink;
 }
 
-/** Downloads the sandbox's bundle to a file under bench/tmp; returns its path and the source rate. */
-async function downloadBundle(url, bundle, events, log) {
-  // Downloaded afresh on every run, so the floor always uses the bytes the tap gets in this run.
-  const path = join(tmpDir, `bundle-${events}-seed${SEED}.json.gz`);
-  log(`  downloading the bundle (${events.toLocaleString('en-US')} events) to ${path}`);
-  const started = process.hrtime.bigint();
-  const response = await fetch(`${url}/api/v1/export/get?id=${bundle.id}`, { headers: { Authorization: `Basic ${BENCH_KEY}` } });
-  if (!response.ok || !response.body) throw new Error(`bundle download answered ${response.status}`);
-  const partial = `${path}.partial`;
-  await pipeline(response.body, createWriteStream(partial));
-  const sourceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await rename(partial, path);
-  return { path, sourceSeconds };
+/**
+ * Has a sandbox generate the bundle and downloads it into a fixtures folder (`<Id>.json.gz` and
+ * `bundles.json` with its window), afresh on every run so the floor and the tap read the bytes of
+ * this run. Returns the folder, the file and the source rate.
+ */
+async function prepareBundle(events, log) {
+  const dir = join(tmpDir, `fixtures-${events}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const generator = await startSandbox(
+    ['--bundles', '1', '--events-per-bundle', String(events), '--first-bundle', FIRST_BUNDLE, '--seed', String(SEED), '--downloads-per-minute', '0'],
+    { logPath: join(tmpDir, `tap-${events}.generator.log`) },
+  );
+  try {
+    const listed = await getJson(`${generator.url}/__sandbox/bundles`);
+    const bundle = (Array.isArray(listed) ? listed : listed.bundles)[0];
+    const path = join(dir, `${bundle.id}.json.gz`);
+    log(`  downloading the generated bundle (${events.toLocaleString('en-US')} events) to ${path}`);
+    const started = process.hrtime.bigint();
+    const response = await fetch(`${generator.url}/api/v1/export/get?id=${bundle.id}`, { headers: { Authorization: `Basic ${BENCH_KEY}` } });
+    if (!response.ok || !response.body) throw new Error(`bundle download answered ${response.status}`);
+    await pipeline(response.body, createWriteStream(path));
+    const sourceSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await writeFile(join(dir, 'bundles.json'), JSON.stringify([{ Id: bundle.id, Start: bundle.start, Stop: bundle.stop }]));
+    return { dir, path, sourceSeconds };
+  } finally {
+    await generator.stop();
+  }
 }
 
 /** Node's gunzip alone over the file: the floor no streaming tap can beat on this machine. */
@@ -59,26 +74,18 @@ async function gunzipFloor(path) {
 export async function benchTap({ events, floor, log }) {
   await mkdir(tmpDir, { recursive: true });
   const label = `tap-${events}`;
-  const sandbox = await startSandbox(
-    ['--bundles', '1', '--events-per-bundle', String(events), '--first-bundle', FIRST_BUNDLE, '--seed', String(SEED), '--downloads-per-minute', '0'],
-    { logPath: join(tmpDir, `${label}.sandbox.log`) },
-  );
+  const prepared = await prepareBundle(events, log);
+  const gzipBytes = statSync(prepared.path).size;
+  let floorResult;
+  if (floor) {
+    log('  floor: gunzip alone');
+    floorResult = await gunzipFloor(prepared.path);
+  }
+  const sourceSeconds = prepared.sourceSeconds;
+  const sandbox = await startSandbox(['--fixtures', prepared.dir, '--downloads-per-minute', '0'], {
+    logPath: join(tmpDir, `${label}.sandbox.log`),
+  });
   try {
-    const bundles = await getJson(`${sandbox.url}/__sandbox/bundles`);
-    const list = Array.isArray(bundles) ? bundles : bundles.bundles;
-    const bundle = list[0];
-
-    let floorResult;
-    let gzipBytes;
-    let sourceSeconds;
-    if (floor) {
-      const downloaded = await downloadBundle(sandbox.url, bundle, events, log);
-      sourceSeconds = downloaded.sourceSeconds;
-      gzipBytes = statSync(downloaded.path).size;
-      log('  floor: gunzip alone');
-      floorResult = await gunzipFloor(downloaded.path);
-    }
-
     const configPath = join(tmpDir, `${label}.config.json`);
     await writeFile(
       configPath,
