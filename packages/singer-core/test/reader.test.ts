@@ -6,6 +6,7 @@ import {
   readMessageBatches,
   readMessages,
   type ReadMessage,
+  type RecordMessage,
   type ReadMessagesOptions,
 } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
@@ -56,7 +57,7 @@ describe('readMessages', () => {
     expect(whole).toHaveLength(4);
     expect(await readAll(chunked(text, 1))).toEqual(whole);
     expect(await readAll(chunked(text, 7))).toEqual(whole);
-    expect((whole[2]!.message as { record: { name: string } }).record.name).toBe('Zoë ✓ 𝄞');
+    expect((whole[2]!.message as RecordMessage).record.name).toBe('Zoë ✓ 𝄞');
   });
 
   it('reads the last line without a trailing newline, and string chunks', async () => {
@@ -77,7 +78,7 @@ describe('readMessages', () => {
   it('keeps a 2^53+1 integer exact, and the writer writes the line back byte for byte', async () => {
     const line = '{"type":"RECORD","stream":"events","record":{"id":9007199254740993,"UserId":5189870820212736}}';
     const read = await readAll([`${line}\n`]);
-    expect((read[0]!.message as { record: { id: unknown } }).record.id).toBe(9007199254740993n);
+    expect((read[0]!.message as RecordMessage).record.id).toBe(9007199254740993n);
     const out = new MemoryWritable();
     const writer = new MessageWriter(out);
     await writer.write(read[0]!.message);
@@ -131,7 +132,7 @@ describe('readMessages', () => {
 
   it('accepts a real U+FFFD character', async () => {
     const read = await readAll([`${SCHEMA}\n{"type":"RECORD","stream":"s","record":{"x":"\uFFFD"}}\n`]);
-    expect((read[1]!.message as { record: { x: string } }).record.x).toBe('\uFFFD');
+    expect((read[1]!.message as RecordMessage).record.x).toBe('\uFFFD');
   });
 
   it('caps line length: a huge line is an InputError naming the line, in one chunk or many', async () => {
