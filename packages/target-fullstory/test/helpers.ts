@@ -1,0 +1,131 @@
+/**
+ * Test harness: runs the target in-process (runTarget with the real fullstory-client) against a
+ * sandbox on 127.0.0.1:0, with stdout, stderr and the dead-letter file captured.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createLogger, MessageWriter, parseJson } from '@fullstory-singer/singer-core';
+import { fixturePath, MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
+import { ServerApiClient } from '@fullstory-singer/fullstory-client';
+import type { Sandbox } from 'fullstory-sandbox';
+import { settingsFromConfig } from '../src/config.js';
+import type { RunSummary } from '../src/summary.js';
+import { runTarget } from '../src/target.js';
+
+export interface RunResult {
+  summary?: RunSummary;
+  error?: Error & { exitCode?: number };
+  /** Bare state values written to stdout, in order. */
+  states: unknown[];
+  stdout: string;
+  stderr: string;
+  deadLetters: Array<Record<string, unknown>>;
+}
+
+export interface RunOptions {
+  /** Extra fields for the client (e.g. fewer retries). */
+  maxRetries?: number;
+  throttleWindowMs?: number;
+  /** Input as a stream (for slow producers); default: `input` in one chunk. */
+  stream?: Readable;
+  /** Called with each state value as it is written to stdout (before the run ends). */
+  onState?: (value: unknown) => void;
+}
+
+/** A stdout that hands each complete line to `onLine` as it is written. */
+class LineWatcher extends MemoryWritable {
+  private partial = '';
+  constructor(private readonly onLine: (line: string) => void) {
+    super();
+  }
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const text = this.partial + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.partial = lines.pop()!;
+    for (const l of lines) if (l !== '') this.onLine(l);
+    super._write(chunk, encoding, callback);
+  }
+}
+
+/** Read a fixture under fixtures/singer. */
+export function singerFixture(...parts: string[]): Promise<string> {
+  return readFile(fixturePath('singer', ...parts), 'utf8');
+}
+
+/** Config with the sandbox's URL, fast polling and a dead-letter file in `dir`. */
+export function sandboxConfig(sandbox: Sandbox | undefined, dir: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    api_key: 'sandbox-key',
+    ...(sandbox ? { base_url: sandbox.url } : {}),
+    job_poll_interval_seconds: 0.05,
+    dead_letter_path: join(dir, 'rejected.ndjson'),
+    ...over,
+  };
+}
+
+/** Run the target over `input` with `config` (snake_case, as in a config file). */
+export async function runWith(config: Record<string, unknown>, input: string, options: RunOptions = {}): Promise<RunResult> {
+  const settings = settingsFromConfig(config);
+  const onState = options.onState;
+  const stdout = onState ? new LineWatcher((l) => onState(parseJson(l))) : new MemoryWritable();
+  const stderr = new MemoryWritable();
+  const logger = createLogger({ level: 'debug', out: stderr });
+  const api = settings.dryRun
+    ? undefined
+    : new ServerApiClient({
+        apiKey: settings.apiKey!,
+        baseUrl: settings.baseUrl!,
+        userAgent: 'target-fullstory-test',
+        timeoutMs: 10_000,
+        maxRetries: options.maxRetries ?? 3,
+        backoffBaseMs: 5,
+        backoffCapMs: 50,
+        logger,
+      });
+  const output = new MessageWriter(stdout);
+  const result: RunResult = { states: [], stdout: '', stderr: '', deadLetters: [] };
+  try {
+    result.summary = await runTarget({
+      settings,
+      input: options.stream ?? Readable.from([Buffer.from(input)]),
+      output,
+      logger,
+      ...(api ? { api } : {}),
+      ...(options.throttleWindowMs !== undefined ? { throttleWindowMs: options.throttleWindowMs } : {}),
+    });
+  } catch (err) {
+    result.error = err as RunResult['error'];
+  }
+  await output.end();
+  result.stdout = stdout.text();
+  result.stderr = stderr.text();
+  result.states = parseOutputLines(result.stdout);
+  try {
+    const text = await readFile(settings.deadLetterPath, 'utf8');
+    result.deadLetters = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => parseJson(l) as Record<string, unknown>);
+  } catch {
+    // No file: nothing was rejected.
+  }
+  return result;
+}
+
+/** Singer lines for `n` users records of `stream` (uid `<prefix><i>`), with a SCHEMA first. */
+export function usersInput(stream: string, n: number, prefix = 'u', extra: (i: number) => string[] = () => []): string {
+  const lines = [
+    JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { uid: { type: 'string' }, n: { type: 'integer' } } }, key_properties: ['uid'] }),
+  ];
+  for (let i = 0; i < n; i++) {
+    lines.push(JSON.stringify({ type: 'RECORD', stream, record: { uid: `${prefix}${i}`, n: i } }));
+    lines.push(...extra(i));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Batch-create requests the sandbox saw, in order. */
+export function batchPosts(sandbox: Sandbox, kind: 'users' | 'events' = 'users') {
+  return sandbox.requests().filter((r) => r.method === 'POST' && r.path === `/v2/${kind}/batch`);
+}
