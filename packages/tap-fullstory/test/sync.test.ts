@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSandbox, generateBundleEvents } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
+import { createLogger, MessageWriter } from '@fullstory-singer/singer-core';
+import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
+import { ExportClient } from '@fullstory-singer/fullstory-client';
+import { BundleSource } from '../src/bundle-source.js';
 import { isoFromUnix } from '../src/cursor.js';
+import { eventsSchema } from '../src/discovery.js';
+import { RecordWriter } from '../src/record-writer.js';
+import { syncEvents } from '../src/sync.js';
 import { bookmarks, ofType, recordKeys, runTap, writeJson } from './helpers.js';
 import type { TapRun } from './helpers.js';
 
@@ -161,5 +168,43 @@ describe('events stream: the cursor', () => {
     } finally {
       await many.close();
     }
+  });
+});
+
+describe('events stream: pacing and progress', () => {
+  it('paces downloads to downloads_per_minute', async () => {
+    sandbox.reset();
+    const cfg = await configWith('config-paced.json', { downloads_per_minute: 120 });
+    const run = await runTap(['--config', cfg]);
+    expect(run.code).toBe(0);
+    const gets = sandbox.requests().filter((r) => r.path === '/api/v1/export/get').map((r) => Date.parse(r.time));
+    expect(gets).toHaveLength(3);
+    // 120 a minute = one every 500 ms at the earliest (a lower bound only: a loaded machine is slower).
+    expect(gets[1]! - gets[0]!).toBeGreaterThanOrEqual(450);
+    expect(gets[2]! - gets[1]!).toBeGreaterThanOrEqual(450);
+  });
+
+  it('reports bundle k of n, records and MB/s', async () => {
+    const updates: string[] = [];
+    const done: string[] = [];
+    const logs = new MemoryWritable();
+    const logger = createLogger({ out: logs });
+    const client = new ExportClient({ apiKey: 'sandbox-key', baseUrl: sandbox.url, userAgent: 'test', timeoutMs: 5000, maxRetries: 1, logger });
+    const summary = await syncEvents({
+      source: new BundleSource({ client, downloadsPerMinute: 6000 }),
+      writer: new RecordWriter(new MessageWriter(new MemoryWritable())),
+      logger,
+      progress: { update: (t) => updates.push(t), done: (t) => done.push(t ?? '') },
+      state: {},
+      startDate: '2024-01-01T00:00:00Z',
+      stateEveryRecords: 1000,
+      maxRetries: 1,
+      selected: true,
+      schema: eventsSchema(),
+    });
+    expect(summary).toMatchObject({ bundles: 3, records: 370 });
+    expect(updates.some((u) => /^events: bundle 1 of 3, \d+ records, [\d.]+ MB\/s$/.test(u))).toBe(true);
+    expect(updates.some((u) => u.startsWith('events: bundle 2 of 3, '))).toBe(true);
+    expect(done).toEqual([expect.stringMatching(/^events: 3 bundle\(s\), 370 records, [\d.]+ MB\/s$/)]);
   });
 });
