@@ -1,43 +1,61 @@
 /**
  * A Readable that produces a generated bundle body (`[` + events joined by `,` + `]`) on demand.
  * `_read` is only called when the consumer wants more, so memory stays flat whatever the bundle
- * size: at most one chunk (~64 KiB) plus the stream buffer is ever held.
+ * size: one chunk (256 KiB) plus the stream buffers is all that is ever held.
+ *
+ * Events are written straight into the chunk Buffer (latin1: generated text is ASCII), which is
+ * about twice as fast as concatenating a chunk string and converting it.
  */
 import { Readable } from 'node:stream';
 import { EventGenerator, type GenerateOptions } from './generator.js';
 
-const CHUNK_CHARS = 64 * 1024;
+const CHUNK_BYTES = 256 * 1024;
+const OPEN = 0x5b; // [
+const COMMA = 0x2c;
+const CLOSE = 0x5d; // ]
 
 export class BundleStream extends Readable {
   private readonly gen: EventGenerator;
+  private written = 0;
   private started = false;
   private done = false;
+  /** An event that did not fit the previous chunk. */
+  private pending: string | undefined;
 
   constructor(seed: number, bundleId: number | bigint | string, count: number, window: GenerateOptions) {
-    super({ highWaterMark: 256 * 1024 });
+    super({ highWaterMark: CHUNK_BYTES });
     this.gen = new EventGenerator(seed, bundleId, count, window);
   }
 
   override _read(): void {
     if (this.done) return;
-    let chunk = '';
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let off = 0;
     if (!this.started) {
       this.started = true;
-      chunk = '[';
-      const first = this.gen.next();
-      if (first !== undefined) chunk += first;
+      buf[off++] = OPEN;
     }
-    // Generated text is ASCII, so string length equals byte length.
-    while (chunk.length < CHUNK_CHARS) {
-      const text = this.gen.next();
+    for (;;) {
+      const text = this.pending ?? this.gen.next();
+      this.pending = undefined;
       if (text === undefined) {
-        chunk += ']';
+        buf[off++] = CLOSE;
         this.done = true;
         break;
       }
-      chunk += ',' + text;
+      if (off + text.length + 2 > CHUNK_BYTES) {
+        if (off === 0) {
+          // Larger than a whole chunk (never for generated events, but stay correct).
+          this.push(Buffer.from((this.written++ > 0 ? ',' : '') + text, 'latin1'));
+          return;
+        }
+        this.pending = text;
+        break;
+      }
+      if (this.written++ > 0) buf[off++] = COMMA;
+      off += buf.write(text, off, 'latin1');
     }
-    this.push(Buffer.from(chunk, 'latin1'));
+    this.push(buf.subarray(0, off));
     if (this.done) this.push(null);
   }
 }
