@@ -125,6 +125,8 @@ export interface SpawnOptions {
    * SIGKILL the child right there. Lines already in the pipe still arrive and are kept.
    */
   onLine?: (line: string, index: number, child: ChildProcess) => boolean | void;
+  /** Called once the child is started (e.g. to kill it on a condition seen elsewhere, like the sandbox). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 // Variables of the developer's shell (or of jest) that would change a bin's behaviour.
@@ -151,6 +153,7 @@ export function spawnBin(name: BinName, opts: SpawnOptions): Promise<BinRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path, ...opts.args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
+    opts.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const lines: string[] = [];
