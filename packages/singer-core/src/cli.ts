@@ -77,7 +77,7 @@ export async function runMain(main: (ctx: MainContext) => Promise<number | void>
 /** Prints the one error line for `err` and returns the exit code (exposed for CLIs' own handlers). */
 export function reportError(err: unknown, name: string, logger: Logger, out: NodeJS.WritableStream, redactor: Redactor): number {
   if (err instanceof ExitRequest) return err.exitCode;
-  const debug = logger.enabled('debug');
+  const debug = logger.enabled ? logger.enabled('debug') : logger.level === 'debug';
   const line = (text: string): void => {
     out.write(`${redactor.redact(text)}\n`);
   };
@@ -89,6 +89,11 @@ export function reportError(err: unknown, name: string, logger: Logger, out: Nod
       if (cause !== undefined) line(`caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
     }
     return err.exitCode;
+  }
+  if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') {
+    // The process reading our stdout went away (e.g. the target died): not a bug of ours.
+    line(`${name}: error: output closed by the reading process (EPIPE)`);
+    return ExitCode.INTERNAL;
   }
   const message = err instanceof Error ? err.message : String(err);
   line(`${name}: error: internal error: ${oneLine(message)}${debug ? '' : ' (rerun with --log-level debug for details)'}`);

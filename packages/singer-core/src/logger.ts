@@ -25,8 +25,11 @@ export interface Logger {
   error(msg: string, fields?: object): void;
   /** Writes `INFO METRIC: {"type":...,"metric":...,"value":...,"tags":{...}}` (at info level). */
   metric(type: 'counter' | 'timer', metric: string, value: number, tags?: Record<string, unknown>): void;
-  /** True when a line at `level` would be written (skip costly formatting otherwise). */
-  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
+  /**
+   * True when a line at `level` would be written (skip costly formatting otherwise). Optional so
+   * that hand-written test loggers need not implement it; {@link createLogger}'s always has it.
+   */
+  enabled?(level: Exclude<LogLevel, 'silent'>): boolean;
   /** Current level; may be changed after creation (e.g. once `--log-level` is parsed). */
   level: LogLevel;
 }
@@ -41,13 +44,13 @@ export interface LoggerOptions {
 }
 
 /** Creates a {@link Logger}. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): Logger & { enabled(level: Exclude<LogLevel, 'silent'>): boolean } {
   const out = options.out ?? process.stderr;
   const redactor = options.redactor;
   const emit = (line: string): void => {
     out.write(`${redactor ? redactor.redact(line) : line}\n`);
   };
-  const logger: Logger = {
+  const logger: Logger & { enabled(level: Exclude<LogLevel, 'silent'>): boolean } = {
     level: options.level ?? 'info',
     enabled(level) {
       return RANK[level] >= RANK[logger.level];

@@ -66,6 +66,13 @@ describe('runMain', () => {
     expect(debug.lines.join('\n')).not.toContain(SECRET);
   });
 
+  it('says plainly when the reader of stdout went away (EPIPE)', async () => {
+    const result = await run(async () => {
+      throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    });
+    expect(result).toEqual({ code: 1, lines: ['tool: error: output closed by the reading process (EPIPE)'] });
+  });
+
   it('exits quietly for an ExitRequest', async () => {
     expect(
       await run(async () => {
