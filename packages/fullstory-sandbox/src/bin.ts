@@ -4,7 +4,7 @@
  * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseJsonLossless } from './json.js';
 import { startSandbox } from './server.js';
 import type { DownloadEncoding, FaultRule, SandboxOptions } from './types.js';
@@ -50,10 +50,17 @@ const program = new Command('fullstory-sandbox')
   .option('--no-retain-events', 'keep only event counts, not the events (long benchmarks)')
   .option('--faults <file>', 'JSON file with one fault rule or an array of rules, armed at start')
   .option('--quiet', 'log nothing to stderr')
-  .allowExcessArguments(false);
+  .allowExcessArguments(false)
+  // Usage errors exit 2 (like a bad config elsewhere in this repo), not commander's default 1.
+  .exitOverride();
 
 async function main(): Promise<void> {
-  program.parse();
+  try {
+    program.parse();
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    throw err;
+  }
   const o = program.opts<Record<string, unknown>>();
   const log = o.quiet === true ? (): void => undefined : (line: string): void => {
     process.stderr.write(`${new Date().toISOString()} fullstory-sandbox ${line}\n`);
