@@ -40,8 +40,8 @@ function parseNumber(literal: string): number | bigint {
 /**
  * Parses JSON like `JSON.parse`, except that integers outside ±(2^53-1) become `bigint`.
  * Fast path: plain `JSON.parse` unless the text has a run of 16+ digits that may be such an integer.
- * On the lossless path an object with a duplicate key is rejected (rather than silently keeping
- * the last value, as `JSON.parse` does).
+ * On the lossless path an object repeating a key with a different value is rejected (rather than
+ * silently keeping the last value, as `JSON.parse` does).
  * @throws SyntaxError when the text is not JSON (see {@link describeJsonError} for a printable reason).
  */
 export function parseJson(text: string): unknown {

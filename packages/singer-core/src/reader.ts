@@ -83,6 +83,7 @@ class MessageSplitter {
   // the line completes).
   #carry: Buffer[] = [];
   #carryBytes = 0;
+  #atStart = true;
 
   constructor(
     readonly source: string,
@@ -125,8 +126,15 @@ class MessageSplitter {
     });
   }
 
-  #split(chunk: Buffer, out: ReadMessage[]): void {
+  #split(input: Buffer, out: ReadMessage[]): void {
     if (this.error) return;
+    let chunk = input;
+    if (this.#atStart) {
+      // A UTF-8 byte order mark (some Windows tools write one) is not part of the first message.
+      // Assumes the first chunk holds at least 3 bytes, which every real stream does.
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      this.#atStart = chunk.length === 0;
+    }
     const { source, maxLineBytes } = this;
     const firstNl = chunk.indexOf(NEWLINE);
     if (firstNl === -1) {

@@ -65,6 +65,14 @@ describe('readMessages', () => {
     expect(read.map((r) => r.line)).toEqual([1, 2]);
   });
 
+  it('skips a UTF-8 byte order mark at the start of the input', async () => {
+    const read = await readAll([Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${SCHEMA}\n${record(1)}\n`)])]);
+    expect(read.map((r) => [r.line, r.message.type])).toEqual([
+      [1, 'SCHEMA'],
+      [2, 'RECORD'],
+    ]);
+  });
+
   it('matches type case-insensitively and normalises it to upper case', async () => {
     const read = await readAll(['{"type":"record","stream":"s","record":{}}\n{"type":"Activate_Version","stream":"s","version":2}\n']);
     expect(read.map((r) => r.message.type)).toEqual(['RECORD', 'ACTIVATE_VERSION']);
