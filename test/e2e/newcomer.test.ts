@@ -15,11 +15,17 @@ const MINUTE = 60_000;
 
 function expectSuccess(step: string, result: RunResult): void {
   // The step name and the end of its output make a failure readable without rerunning it.
-  expect({ step, code: result.code, output: result.code === 0 ? '' : tail(result.stdout + result.stderr) }).toEqual({
+  expect({ step, code: result.code, output: result.code === 0 ? '' : headAndTail(result.stdout + result.stderr) }).toEqual({
     step,
     code: 0,
     output: '',
   });
+}
+
+/** The first and last lines of a failed step's output: npm puts the cause first and its usage text last. */
+function headAndTail(output: string): string {
+  const lines = output.split('\n');
+  return lines.length <= 40 ? output : `${lines.slice(0, 20).join('\n')}\n…\n${tail(output, 20)}`;
 }
 
 function count(output: string, label: string): number {
