@@ -11,7 +11,7 @@
 // Plain Node ESM with no dependencies: it runs the built bins (`npm run build` first; `npm run demo` does).
 // Everything it writes goes to a temporary folder, removed at the end (pass --keep to keep it).
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,6 +35,8 @@ const keep = process.argv.includes('--keep');
 
 /** Child processes still running, killed on any exit path. */
 const children = new Set();
+/** The temporary work folder, removed on every exit path unless --keep. */
+let workDir;
 
 function killChildren() {
   for (const child of children) {
@@ -45,7 +47,8 @@ process.on('exit', killChildren);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     killChildren();
-    process.exit(130);
+    if (workDir && !keep) rmSync(workDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   });
 }
 
@@ -245,13 +248,13 @@ async function main() {
   for (const [name, path] of Object.entries(bins)) {
     if (!existsSync(path)) throw new Error(`${relative(root, path)} is missing: run \`npm run build\` first (${name})`);
   }
-  const workDir = await mkdtemp(join(tmpdir(), 'fullstory-demo-'));
+  workDir = await mkdtemp(join(tmpdir(), 'fullstory-demo-'));
   let failed = true;
   try {
     const say = (line = '') => process.stdout.write(`${line}\n`);
     const sandbox = await startSandbox(workDir);
     say(`fullstory-sandbox listening on ${sandbox.url} (${BUNDLES} generated bundles of ${EVENTS_PER_BUNDLE} events)`);
-    say(`work folder: ${workDir}`);
+    say(`work folder: ${workDir} (${keep ? 'kept' : 'removed at the end; --keep keeps it'})`);
     say();
 
     const deadLetterPath = join(workDir, 'rejected.ndjson');
