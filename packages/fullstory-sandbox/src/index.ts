@@ -7,6 +7,6 @@ export { generateEventJson, generateBundleEvents, EventGenerator, DEFAULT_WINDOW
 export { BundleStream } from './bundle-stream.js';
 export { parseJsonLossless, stringifyJson } from './json.js';
 export type {
-  BundleMeta, DownloadEncoding, FaultAction, FaultRule, PublishSpec, RequestLogEntry, Sandbox, SandboxEvent, SandboxOptions,
+  BundleMeta, DownloadEncoding, FaultAction, FaultRule, JobSummary, PublishSpec, RequestLogEntry, Sandbox, SandboxEvent, SandboxOptions,
   SandboxStats, SandboxUser,
 } from './types.js';

@@ -85,6 +85,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log(`published ${metas.length} bundle(s): ${metas.map((m) => String(m.id)).join(', ')}`);
       return metas;
     },
+    jobs: () => api.jobSummaries(),
     maxConcurrentJobs: () => api.maxConcurrentJobs(),
     stats,
   };

@@ -181,10 +181,26 @@ export interface Sandbox {
   bundles(): BundleMeta[];
   /** Publishes more generated bundles after the last one; returns them. */
   publishBundles(spec: PublishSpec): BundleMeta[];
+  /** Batch jobs so far, oldest first (without their items). */
+  jobs(): JobSummary[];
   /** High-water mark of unfinished (queued or running) batch jobs since start or the last reset. */
   maxConcurrentJobs(): number;
   /** Counters, as `GET /__sandbox/stats` returns them. */
   stats(): SandboxStats;
+}
+
+/** A batch job as `GET /__sandbox/jobs` lists it. */
+export interface JobSummary {
+  id: string;
+  kind: 'users' | 'events';
+  status: 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  /** `queued` (waiting for a running slot), `running`, or `done`. */
+  state: 'queued' | 'running' | 'done';
+  created: string;
+  finished?: string;
+  requests: number;
+  imports: number;
+  errors: number;
 }
 
 /** Body of `POST /__sandbox/bundles`. */

@@ -39,6 +39,10 @@ describe('/__sandbox inspection routes', () => {
     expect(users.map((u: { uid: string }) => u.uid).sort()).toEqual(['u1', 'u2']);
     const events = (await getJson(s.url, '/__sandbox/events')).body;
     expect(events.map((e: { request: { name: string }; via: string }) => [e.request.name, e.via])).toEqual([['Clicked', 'single'], ['Viewed', job.body.job.id]]);
+    expect((await getJson(s.url, '/__sandbox/jobs')).body).toEqual([{
+      id: job.body.job.id, kind: 'events', status: 'COMPLETED', state: 'done', created: expect.any(String), finished: expect.any(String),
+      requests: 1, imports: 1, errors: 0,
+    }]);
     const stats = (await getJson(s.url, '/__sandbox/stats')).body;
     expect(stats).toEqual({
       users: 2, events: 2, requests: 3, downloads: 0,

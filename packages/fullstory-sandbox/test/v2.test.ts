@@ -268,6 +268,7 @@ describe('batch imports', () => {
       ids.push(r.body.job.id);
     }
     expect(s.stats().jobs).toMatchObject({ running: 2, queued: 1 });
+    expect(s.jobs().map((j) => j.state)).toEqual(['running', 'running', 'queued']);
     const limited = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'late' }] });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('too_many_requests');

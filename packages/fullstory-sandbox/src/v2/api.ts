@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { HttpError, sendJson, send, type Exchange } from '../http.js';
 import { parseJsonLossless, stringifyJson } from '../json.js';
-import type { SandboxEvent, SandboxUser } from '../types.js';
+import type { JobSummary, SandboxEvent, SandboxUser } from '../types.js';
 import { JobManager, type Job, type JobKind } from './jobs.js';
 import { Store } from './store.js';
 import { validateEvent, validateUser } from './validate.js';
@@ -67,6 +67,10 @@ export class ServerApi {
 
   maxConcurrentJobs(): number {
     return this.jobs.maxConcurrent();
+  }
+
+  jobSummaries(): JobSummary[] {
+    return this.jobs.summaries();
   }
 
   jobStats(): ReturnType<JobManager['stats']> {

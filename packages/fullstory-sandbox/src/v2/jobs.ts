@@ -5,6 +5,7 @@
  * echoing the original request. The job ends COMPLETED, or FAILED if any item failed.
  */
 import { randomBytes } from 'node:crypto';
+import type { JobSummary } from '../types.js';
 import type { Store } from './store.js';
 import { validateEvent, validateUser, type Problem } from './validate.js';
 
@@ -20,6 +21,7 @@ export interface Job {
   shared?: Record<string, unknown>;
   imports: unknown[];
   errors: Record<string, unknown>[];
+  state: 'queued' | 'running' | 'done';
   timer?: NodeJS.Timeout;
 }
 
@@ -65,7 +67,7 @@ export class JobManager {
   create(kind: JobKind, requests: unknown[], shared?: Record<string, unknown>): Job {
     const job: Job = {
       id: randomBytes(9).toString('base64url'), kind, status: 'PROCESSING', created: new Date(this.settings.now()).toISOString(),
-      requests, shared, imports: [], errors: [],
+      requests, shared, imports: [], errors: [], state: 'queued',
     };
     this.jobs.set(job.id, job);
     this.queue.push(job);
@@ -73,6 +75,14 @@ export class JobManager {
     this.highWater = Math.max(this.highWater, this.unfinishedJobs());
     this.schedule();
     return job;
+  }
+
+  /** Every job, oldest first, without items. */
+  summaries(): JobSummary[] {
+    return [...this.jobs.values()].map((j) => ({
+      id: j.id, kind: j.kind, status: j.status, state: j.state, created: j.created, ...(j.finished ? { finished: j.finished } : {}),
+      requests: j.requests.length, imports: j.imports.length, errors: j.errors.length,
+    }));
   }
 
   stats(): { total: number; queued: number; running: number; completed: number; failed: number; maxConcurrent: number } {
@@ -95,6 +105,7 @@ export class JobManager {
     while (this.running < this.settings.maxRunningJobs && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running++;
+      job.state = 'running';
       job.timer = setTimeout(() => this.finish(job), this.settings.jobLatencyMs);
       job.timer.unref();
     }
@@ -108,6 +119,7 @@ export class JobManager {
     if (job.status === 'FAILED') this.failed++;
     else this.completed++;
     job.finished = new Date(this.settings.now()).toISOString();
+    job.state = 'done';
     this.running--;
     this.unfinishedOps -= job.requests.length;
     this.schedule();
