@@ -28,6 +28,11 @@ export interface Batch {
   readonly openedAt: number;
   /** Made once when the batch is sealed and reused on every retry of its creation. */
   idempotencyKey: string;
+  /**
+   * Set by the job pipeline once the job is created, when `requests` is emptied: each request's
+   * identity (`requestKey` in mapping.ts), to match FullStory's error items to `records`.
+   */
+  keys?: string[];
 }
 
 /** Options of {@link Batcher}. */

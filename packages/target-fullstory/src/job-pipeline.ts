@@ -100,9 +100,8 @@ export class JobPipeline {
     throttled: 0,
   };
   private readonly running = new Map<Batch, Promise<void>>();
-  /** uid keys (`stream\0uid`) of running users jobs, with counts. */
-  private readonly busyKeys = new Map<string, number>();
-  private readonly batchKeys = new Map<Batch, string[]>();
+  /** Per stream, the uids of its running users jobs, with counts. */
+  private readonly busyUids = new Map<string, Map<string, number>>();
   private fatalError?: Error;
   private wakers: (() => void)[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -172,30 +171,37 @@ export class JobPipeline {
   }
 
   private async acquire(batch: Batch): Promise<void> {
-    const keys = batch.kind === 'users' ? batch.requests.map((r) => `${batch.stream}\u0000${String(r['uid'])}`) : [];
+    const uids = batch.kind === 'users' ? batch.requests.map((r) => String(r['uid'])) : [];
     for (;;) {
       if (this.fatalError) throw this.fatalError;
-      if (this.running.size < this.currentCap() && !this.conflicts(keys)) break;
+      if (this.running.size < this.currentCap() && !this.conflicts(batch.stream, uids)) break;
       await this.waitForChange();
     }
-    for (const k of keys) this.busyKeys.set(k, (this.busyKeys.get(k) ?? 0) + 1);
-    this.batchKeys.set(batch, keys);
+    this.markBusy(batch.stream, uids, 1);
     const job = this.run(batch).finally(() => {
       this.running.delete(batch);
-      for (const k of this.batchKeys.get(batch) ?? []) {
-        const n = (this.busyKeys.get(k) ?? 1) - 1;
-        if (n <= 0) this.busyKeys.delete(k);
-        else this.busyKeys.set(k, n);
-      }
-      this.batchKeys.delete(batch);
+      this.markBusy(batch.stream, uids, -1);
       this.wake();
     });
     this.running.set(batch, job);
   }
 
-  private conflicts(keys: string[]): boolean {
-    if (this.busyKeys.size === 0) return false;
-    for (const k of keys) if (this.busyKeys.has(k)) return true;
+  private markBusy(stream: string, uids: string[], delta: 1 | -1): void {
+    if (uids.length === 0) return;
+    let busy = this.busyUids.get(stream);
+    if (!busy) this.busyUids.set(stream, (busy = new Map()));
+    for (const uid of uids) {
+      const n = (busy.get(uid) ?? 0) + delta;
+      if (n <= 0) busy.delete(uid);
+      else busy.set(uid, n);
+    }
+    if (busy.size === 0) this.busyUids.delete(stream);
+  }
+
+  private conflicts(stream: string, uids: string[]): boolean {
+    const busy = this.busyUids.get(stream);
+    if (!busy) return false;
+    for (const uid of uids) if (busy.has(uid)) return true;
     return false;
   }
 
@@ -233,12 +239,16 @@ export class JobPipeline {
       const job = await api.createBatch(batch.kind, { requests: batch.requests }, batch.idempotencyKey);
       this.stats.jobsCreated++;
       this.stats.sent += batch.requests.length;
+      // The requests are no longer needed once the job exists, except to match error items: keep
+      // only their identities, so a batch in flight holds little more than its original records.
+      batch.keys = batch.requests.map((r) => requestKey(batch.kind, r, false));
+      batch.requests.length = 0;
       logger?.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: batch.requests.length });
       if (!this.o.waitForJobs) this.o.onBatchSafe(batch);
       const status = await this.poll(batch.kind, job.id, started);
       if (status.status === 'COMPLETED') {
         this.stats.jobsCompleted++;
-        this.stats.imported += batch.requests.length;
+        this.stats.imported += batch.records.length;
       } else {
         this.stats.jobsFailed++;
         await this.deadLetterErrors(batch, job.id, status, started);
@@ -279,8 +289,7 @@ export class JobPipeline {
     const { api, deadLetter, logger } = this.o;
     // Index the batch by request identity only now: most jobs complete and never need it.
     const index = new Map<string, number[]>();
-    batch.requests.forEach((r, i) => {
-      const k = requestKey(batch.kind, r);
+    (batch.keys ?? []).forEach((k, i) => {
       const list = index.get(k);
       if (list) list.push(i);
       else index.set(k, [i]);
@@ -314,15 +323,16 @@ export class JobPipeline {
       seen.add(token);
     }
     this.stats.rejected += rejected;
-    const imported = status.imports ?? Math.max(0, batch.requests.length - rejected);
+    const total = batch.records.length;
+    const imported = status.imports ?? Math.max(0, total - rejected);
     this.stats.imported += imported;
-    const missing = batch.requests.length - imported - rejected;
+    const missing = total - imported - rejected;
     if (missing > 0) {
       this.stats.unaccounted += missing;
       logger?.warn('FullStory job failed without listing every failed request', {
         job_id: jobId,
         stream: batch.stream,
-        requests: batch.requests.length,
+        requests: total,
         imported,
         errors_listed: rejected,
       });

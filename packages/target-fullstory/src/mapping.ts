@@ -365,13 +365,15 @@ function buildTree(properties: Record<string, JsonSchema> | undefined): Map<stri
 /**
  * The identity of a request, used to match FullStory's error items (which echo the request) back to
  * the records of a batch: the uid for users; uid or session id, name and timestamp for events.
+ * `normalize: false` skips re-normalising the timestamp (requests this target built are already canonical;
+ * echoed ones may not be).
  */
-export function requestKey(kind: 'users' | 'events', request: Record<string, unknown> | undefined): string {
+export function requestKey(kind: 'users' | 'events', request: Record<string, unknown> | undefined, normalize = true): string {
   if (!request) return '';
   if (kind === 'users') return String(request['uid'] ?? '');
   const user = request['user'] as Record<string, unknown> | undefined;
   const session = request['session'] as Record<string, unknown> | undefined;
-  return `${String(user?.['uid'] ?? '')}\u0000${String(session?.['id'] ?? '')}\u0000${String(request['name'] ?? '')}\u0000${normalizedTs(request['timestamp'])}`;
+  return `${String(user?.['uid'] ?? '')}\u0000${String(session?.['id'] ?? '')}\u0000${String(request['name'] ?? '')}\u0000${normalize ? normalizedTs(request['timestamp']) : String(request['timestamp'] ?? '')}`;
 }
 
 function normalizedTs(ts: unknown): string {

@@ -20,7 +20,7 @@ class FakeApi implements BatchApi {
   async createBatch(kind: BatchKind, body: { requests: unknown[] }, key: string) {
     if (this.createFailure) throw this.createFailure;
     const id = `job${++this.n}`;
-    this.jobs.set(id, { kind, requests: body.requests as Record<string, unknown>[], status: 'PROCESSING', key, errors: [] });
+    this.jobs.set(id, { kind, requests: [...body.requests] as Record<string, unknown>[], status: 'PROCESSING', key, errors: [] });
     this.unfinished++;
     this.maxUnfinished = Math.max(this.maxUnfinished, this.unfinished);
     return { id, status: 'PROCESSING' };
