@@ -24,11 +24,11 @@ function targetRow(result, label) {
 
 /** Renders BENCHMARKS.md from bench/results. */
 export async function writeBenchmarksMd({ resultsDir, path }) {
-  const tap1 = read(resultsDir, 'tap-1m');
-  const tap5 = read(resultsDir, 'tap-5m');
-  const tDefault = read(resultsDir, 'target-1m-default');
-  const tBatch = read(resultsDir, 'target-1m-batch5000');
-  const tLarge = read(resultsDir, 'target-2m-batch5000');
+  const tap1 = read(resultsDir, 'tap-1000000');
+  const tap5 = read(resultsDir, 'tap-5000000');
+  const tDefault = read(resultsDir, 'target-1000000-default');
+  const tBatch = read(resultsDir, 'target-1000000-batch5000');
+  const tLarge = read(resultsDir, 'target-2000000-batch5000');
   const any = tap1 ?? tap5 ?? tDefault ?? tBatch ?? tLarge;
   const m = any?.machine;
 

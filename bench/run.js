@@ -43,15 +43,17 @@ async function main() {
   const outDir = quick ? join(tmpDir, 'results') : resultsDir;
   await mkdir(outDir, { recursive: true });
   const scale = quick ? 10 : 1;
+  const tapEvents = 1_000_000 / scale;
+  const targetRecords = 1_000_000 / scale;
   const runs = [];
   if (only !== 'target') {
-    runs.push({ file: 'tap-1m', run: () => benchTap({ events: 1_000_000 / scale, floor: true, log }) });
-    if (!quick) runs.push({ file: 'tap-5m', run: () => benchTap({ events: 5_000_000, floor: true, log }) });
+    runs.push({ file: `tap-${tapEvents}`, run: () => benchTap({ events: tapEvents, floor: true, log }) });
+    if (!quick) runs.push({ file: 'tap-5000000', run: () => benchTap({ events: 5_000_000, floor: true, log }) });
   }
   if (only !== 'tap') {
-    runs.push({ file: 'target-1m-default', run: () => benchTarget({ records: 1_000_000 / scale, log }) });
-    runs.push({ file: 'target-1m-batch5000', run: () => benchTarget({ records: 1_000_000 / scale, batchSize: 5000, log }) });
-    if (!quick) runs.push({ file: 'target-2m-batch5000', run: () => benchTarget({ records: 2_000_000, batchSize: 5000, log }) });
+    runs.push({ file: `target-${targetRecords}-default`, run: () => benchTarget({ records: targetRecords, log }) });
+    runs.push({ file: `target-${targetRecords}-batch5000`, run: () => benchTarget({ records: targetRecords, batchSize: 5000, log }) });
+    if (!quick) runs.push({ file: 'target-2000000-batch5000', run: () => benchTarget({ records: 2_000_000, batchSize: 5000, log }) });
   }
 
   const about = machine();
