@@ -17,7 +17,9 @@ export interface Job {
   status: 'PROCESSING' | 'COMPLETED' | 'FAILED';
   created: string;
   finished?: string;
+  /** The items, until the job is processed (then released; `requestCount` stays). */
   requests: unknown[];
+  requestCount: number;
   shared?: Record<string, unknown>;
   imports: unknown[];
   errors: Record<string, unknown>[];
@@ -67,7 +69,7 @@ export class JobManager {
   create(kind: JobKind, requests: unknown[], shared?: Record<string, unknown>): Job {
     const job: Job = {
       id: randomBytes(9).toString('base64url'), kind, status: 'PROCESSING', created: new Date(this.settings.now()).toISOString(),
-      requests, shared, imports: [], errors: [], state: 'queued',
+      requests, requestCount: requests.length, shared, imports: [], errors: [], state: 'queued',
     };
     this.jobs.set(job.id, job);
     this.queue.push(job);
@@ -81,7 +83,7 @@ export class JobManager {
   summaries(): JobSummary[] {
     return [...this.jobs.values()].map((j) => ({
       id: j.id, kind: j.kind, status: j.status, state: j.state, created: j.created, ...(j.finished ? { finished: j.finished } : {}),
-      requests: j.requests.length, imports: j.imports.length, errors: j.errors.length,
+      requests: j.requestCount, imports: j.imports.length, errors: j.errors.length,
     }));
   }
 
@@ -121,7 +123,9 @@ export class JobManager {
     job.finished = new Date(this.settings.now()).toISOString();
     job.state = 'done';
     this.running--;
-    this.unfinishedOps -= job.requests.length;
+    this.unfinishedOps -= job.requestCount;
+    // Imports and errors keep what they need; drop the rest so long runs stay lighter.
+    job.requests = [];
     this.schedule();
   }
 
@@ -135,7 +139,8 @@ export class JobManager {
       }
       job.imports.push({
         id: result.id, uid: result.uid, display_name: result.display_name, email: result.email,
-        properties: structuredClone(result.properties), schema: null, type_conflicts: null,
+        // The properties this request set (not the merged user), as the docs' example shows.
+        properties: (req as { properties?: unknown }).properties ?? {}, schema: null, type_conflicts: null,
       });
     }
   }
