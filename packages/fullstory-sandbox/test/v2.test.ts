@@ -101,6 +101,15 @@ describe('POST /v2/users', () => {
     expect((await getJson(s.url, '/api/v1/export/list?start=0', { key: 'ro' })).status).toBe(200);
   });
 
+  it('serves the /v2beta mirror and answers 413 for a body over maxBodyBytes', async () => {
+    const s = await start({ maxBodyBytes: 1000 });
+    expect((await postJson(s.url, '/v2beta/users', { uid: 'beta' })).status).toBe(200);
+    expect(s.users().map((u) => u.uid)).toEqual(['beta']);
+    const big = await postJson(s.url, '/v2/users', { uid: 'x', properties: { text: 'y'.repeat(2000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('payload_too_large');
+  });
+
   it('updates by id with POST /v2/users/{id} and refuses to change a uid', async () => {
     const s = await start();
     const { body } = await postJson(s.url, '/v2/users', { uid: 'keep' });
