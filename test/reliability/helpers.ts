@@ -132,6 +132,13 @@ export interface SpawnOptions {
 // Variables of the developer's shell (or of jest) that would change a bin's behaviour.
 const STRIPPED_ENV = /^(TAP_FULLSTORY_|TARGET_FULLSTORY_|LOG_LEVEL$|NODE_OPTIONS$|RELIABILITY_SEED$)/;
 
+/** This process's environment without what would steer a bin (see STRIPPED_ENV), plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !STRIPPED_ENV.test(k)) env[k] = v;
+  return Object.assign(env, extra);
+}
+
 /** Children still running, so a failed test's afterEach can end them. */
 const live = new Set<ChildProcess>();
 
@@ -147,9 +154,7 @@ export function killAll(): void {
  */
 export function spawnBin(name: BinName, opts: SpawnOptions): Promise<BinRun> {
   const path = builtBin(name);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !STRIPPED_ENV.test(k)) env[k] = v;
-  Object.assign(env, opts.env);
+  const env = childEnv(opts.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path, ...opts.args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     live.add(child);
@@ -236,4 +241,50 @@ export function describeRun(run: BinRun): string {
   let tail = run.stderr.toString('utf8').slice(-1500);
   for (const form of SECRET_FORMS) tail = tail.split(form).join('[SECRET]');
   return `exit=${run.code} signal=${run.signal}; stderr tail:\n${tail}`;
+}
+
+/** Options of {@link spawnPipeline}: each side's arguments and environment. */
+export interface PipelineOptions {
+  tap: { args: string[]; env?: Record<string, string> };
+  target: { args: string[]; env?: Record<string, string> };
+  timeoutMs: number;
+}
+
+/**
+ * Runs `tap-fullstory ... | target-fullstory ...` through a real OS pipe (with its backpressure),
+ * keeping a copy of every byte the tap printed. Resolves when both have ended.
+ */
+export function spawnPipeline(opts: PipelineOptions): Promise<{ tap: BinRun; target: BinRun }> {
+  const start = (name: BinName, side: PipelineOptions['tap']) => {
+    const child = spawn(process.execPath, [builtBin(name), ...side.args], { env: childEnv(side.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(child);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdin.on('error', () => undefined);
+    const done = new Promise<BinRun>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        live.delete(child);
+        const stdout = Buffer.concat(out);
+        const lines = stdout.toString('utf8').split('\n');
+        lines.pop();
+        resolve({ code, signal, stdout, stderr: Buffer.concat(err), lines });
+      });
+    });
+    return { child, done };
+  };
+  const tap = start('tap-fullstory', opts.tap);
+  const target = start('target-fullstory', opts.target);
+  tap.child.stdin.end();
+  tap.child.stdout.pipe(target.child.stdin);
+  const timer = setTimeout(() => {
+    tap.child.kill('SIGKILL');
+    target.child.kill('SIGKILL');
+  }, opts.timeoutMs);
+  return Promise.all([tap.done, target.done]).then(([t, g]) => {
+    clearTimeout(timer);
+    return { tap: t, target: g };
+  });
 }
