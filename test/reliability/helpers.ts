@@ -28,14 +28,13 @@ export const SEED: number = (() => {
  */
 export const SECRET = 'na1.RELIABILITY-SECRET-7f3a9c1e5b2d8064-do-not-print';
 
-/** Every form of {@link SECRET} that must never appear in an output: raw, base64, and base64 of `key:`. */
-export const SECRET_FORMS: readonly string[] = [
-  SECRET,
-  Buffer.from(SECRET, 'utf8').toString('base64'),
-  Buffer.from(`${SECRET}:`, 'utf8').toString('base64'),
-  // The distinctive middle alone: catches a key that was truncated or partly escaped.
-  'RELIABILITY-SECRET-7f3a9c1e5b2d8064',
-];
+/** Every form of `key` that must never appear in an output: raw, base64, and base64 of `key:`. */
+export function secretForms(key: string): string[] {
+  return [key, Buffer.from(key, 'utf8').toString('base64'), Buffer.from(`${key}:`, 'utf8').toString('base64')];
+}
+
+/** The forms of {@link SECRET} searched for, plus its distinctive middle alone (a truncated or partly escaped key). */
+export const SECRET_FORMS: readonly string[] = [...secretForms(SECRET), 'RELIABILITY-SECRET-7f3a9c1e5b2d8064'];
 
 /**
  * Wraps a test body so that any failure's message starts with the seed that produced it.
@@ -61,16 +60,16 @@ export function check(cond: boolean, message: string): asserts cond {
 }
 
 /**
- * Asserts that no form of the secret is in any of the given outputs (by name, for the message).
+ * Asserts that no form of the secret (nor of `otherKeys`, keys derived from it) is in any of the
+ * given outputs (by name, for the message).
  * Buffers are searched as latin1, so every byte is seen, valid UTF-8 or not.
  */
-export function expectNoSecret(outputs: Record<string, string | Buffer | undefined>): void {
+export function expectNoSecret(outputs: Record<string, string | Buffer | undefined>, otherKeys: string[] = []): void {
+  const forms = [...SECRET_FORMS, ...otherKeys.flatMap(secretForms)];
   for (const [name, value] of Object.entries(outputs)) {
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.toString('latin1');
-    for (const form of SECRET_FORMS) {
-      check(!text.includes(form), `the API key (form ${SECRET_FORMS.indexOf(form)}) appears in ${name}`);
-    }
+    forms.forEach((form, i) => check(!text.includes(form), `an API key (form ${i}) appears in ${name}`));
   }
 }
 

@@ -77,8 +77,9 @@ describe('tap | target in a storm on both APIs', () => {
         }),
       );
       const { tap, target } = await spawnPipeline({
-        tap: { args: ['--config', tapConfig], env: tapEnv(sandbox) },
-        target: { args: ['--config', targetConfig], env: targetEnv(sandbox) },
+        // Debug logging on both: the most verbose output must still not show the key.
+        tap: { args: ['--config', tapConfig, '--log-level', 'debug'], env: tapEnv(sandbox) },
+        target: { args: ['--config', targetConfig, '--log-level', 'debug'], env: targetEnv(sandbox) },
         timeoutMs: 150_000,
       });
       const dead = existsSync(deadLetter) ? await readFile(deadLetter) : undefined;
