@@ -66,8 +66,8 @@ function sourceFrom(offset: number): string {
 }
 
 function offsetOf(stateLine: string): number {
-  const value = JSON.parse(stateLine) as { bookmarks: { users: { offset: number } } };
-  return value.bookmarks.users.offset;
+  const value = JSON.parse(stateLine) as { bookmarks: Record<string, { offset: number }> };
+  return Object.values(value.bookmarks)[0]!.offset;
 }
 
 function unfinishedJobs(): number {
@@ -159,6 +159,79 @@ describe('target-fullstory killed with jobs in flight and resumed from its last 
       check(missing.length === 0, `${missing.length} user(s) missing after resume, e.g. ${missing.slice(0, 3).join(', ')}`);
       expect(landed.size).toBe(USERS);
       jobsAtKill = [];
+    }),
+    120_000,
+  );
+
+  it(
+    'events: after a kill every event is stored at least once, and only records past the last printed state twice',
+    seeded(async () => {
+      sandbox.reset();
+      const random = prng(SEED ^ 0xe7);
+      const EVENTS = 150;
+      const lines = [
+        JSON.stringify({
+          type: 'SCHEMA',
+          stream: 'clicks',
+          schema: { type: 'object', properties: { uid: { type: 'string' }, event_name: { type: 'string' }, n: { type: 'integer' } } },
+          key_properties: [],
+        }),
+      ];
+      const source = (offset: number): string => {
+        const out = [lines[0]!];
+        for (let i = offset; i < EVENTS; i++) {
+          out.push(JSON.stringify({ type: 'RECORD', stream: 'clicks', record: { uid: `clicker-${i % 9}`, event_name: 'Resume Click', n: i } }));
+          if ((i + 1) % STATE_EVERY === 0 || i + 1 === EVENTS) out.push(JSON.stringify({ type: 'STATE', value: { bookmarks: { clicks: { offset: i + 1 } } } }));
+        }
+        return `${out.join('\n')}\n`;
+      };
+      const deadLetter = join(temp.dir, 'events-rejected.ndjson');
+      const config = await writeConfig(temp.dir, 'target-events.json', fastTargetConfig(deadLetter, { data_type: 'events', batch_size: 7, max_jobs_in_flight: 3 }));
+      const afterStates = randomInt(random, 1, 3);
+
+      let statesSeen = 0;
+      let killedWith = 0;
+      const first = await spawnBin('target-fullstory', {
+        args: ['--config', config],
+        env: targetEnv(sandbox),
+        input: source(0),
+        timeoutMs: 60_000,
+        onLine: (line) => {
+          if (line.trim() === '') return false;
+          statesSeen++;
+          if (statesSeen < afterStates) return false;
+          killedWith = unfinishedJobs();
+          return killedWith > 0;
+        },
+      });
+      expectNoSecret({ 'run 1 stdout': first.stdout, 'run 1 stderr': first.stderr });
+      check(first.signal === 'SIGKILL', `run 1: expected to be killed with jobs in flight: ${describeRun(first)}`);
+      expect(killedWith).toBeGreaterThan(0);
+      const printed = first.lines.filter((l) => l.trim() !== '');
+      const offset = printed.length > 0 ? offsetOf(printed[printed.length - 1]!) : 0;
+      check(offset < EVENTS, 'the kill landed after the last state; the scenario proves nothing');
+
+      const second = await spawnBin('target-fullstory', { args: ['--config', config], env: targetEnv(sandbox), input: source(offset), timeoutMs: 60_000 });
+      const dead = existsSync(deadLetter) ? await readFile(deadLetter) : undefined;
+      expectNoSecret({ 'run 2 stdout': second.stdout, 'run 2 stderr': second.stderr, 'dead-letter file': dead });
+      check(second.code === 0, `run 2: expected exit 0: ${describeRun(second)}`);
+
+      const counts = new Map<number, number>();
+      for (const e of sandbox.events()) {
+        const n = (e.request['properties'] as Record<string, unknown> | undefined)?.['n'];
+        check(typeof n === 'number', 'an event without its n property');
+        counts.set(n, (counts.get(n) ?? 0) + 1);
+      }
+      const missing: number[] = [];
+      const badDuplicates: number[] = [];
+      for (let i = 0; i < EVENTS; i++) {
+        const c = counts.get(i) ?? 0;
+        if (c === 0) missing.push(i);
+        // Twice is expected only past the resume point (sent by both runs); never more, never before it.
+        if (c > (i >= offset ? 2 : 1)) badDuplicates.push(i);
+      }
+      check(missing.length === 0, `${missing.length} event(s) missing after resume from offset ${offset}, e.g. n=${missing.slice(0, 5).join(',')}`);
+      check(badDuplicates.length === 0, `event(s) stored too often (resume offset ${offset}): n=${badDuplicates.slice(0, 5).join(',')}`);
     }),
     120_000,
   );
