@@ -100,9 +100,9 @@ describe('tap | target in a storm on both APIs', () => {
       const wrongUid: number[] = [];
       for (const e of sandbox.events()) {
         const props = (e.request['properties'] ?? {}) as Record<string, unknown>;
-        const entries = Object.entries(props);
-        const id = entries.find(([k]) => k.endsWith('sdc_bundle_id'))?.[1];
-        const index = entries.find(([k]) => k.endsWith('sdc_bundle_index'))?.[1];
+        // `_sdc_*` breaks FullStory's naming rules (a leading letter); the target rewrites it with a `p` prefix.
+        const id = props['p_sdc_bundle_id'];
+        const index = props['p_sdc_bundle_index'];
         check(id !== undefined && index !== undefined, `an event without its bundle key properties: ${JSON.stringify(props).slice(0, 300)}`);
         const pos = model.position(id, Number(index));
         seen.set(pos, (seen.get(pos) ?? 0) + 1);

@@ -63,6 +63,8 @@ describe('tap-fullstory in a fault storm', () => {
         // 20% of every export call, drawn from the seed. Armed first: it gets first pick.
         { path: '/api/v1/export/', probability: 0.2, seed: SEED, status: 500 },
         ...shuffle(SCRIPTED, random),
+        // Retry-After as an HTTP date (about two seconds from now), on the listing.
+        { method: 'GET', path: LIST, times: 1, status: 429, headers: { 'Retry-After': new Date(Date.now() + 2000).toUTCString() } },
       ]);
       const config = await writeConfig(
         temp.dir,
