@@ -10,6 +10,7 @@
 import {
   ExitCode,
   MessageWriter,
+  ProgressReporter,
   aboutDocument,
   createCommand,
   parseArgs,
@@ -30,6 +31,8 @@ const DESCRIPTION = 'Singer target for FullStory: loads users, events and audien
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
+  /** Where progress goes (logs go through the runner's logger). */
+  stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
 }
 
@@ -72,6 +75,7 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
       input: io.stdin,
       output,
       logger: ctx.logger,
+      progress: new ProgressReporter({ out: io.stderr, redactor: ctx.redactor }),
       ...(settings.dryRun ? {} : { api: createApi(settings, version, ctx) }),
     });
   } finally {

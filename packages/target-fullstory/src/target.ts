@@ -54,6 +54,8 @@ export interface TargetDeps {
   sleep?: (ms: number) => Promise<void>;
   /** How long the in-flight cap stays lowered after a 429 (default 60 s). */
   throttleWindowMs?: number;
+  /** Progress on stderr (singer-core's ProgressReporter); updated every 1024 records and on each job end. */
+  progress?: { update(text: string): void; done(text?: string): void };
 }
 
 interface StreamState {
@@ -93,6 +95,16 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     });
   };
 
+  let rejectedLocally = 0;
+  const showProgress = (): void => {
+    if (!deps.progress) return;
+    const st = pipeline?.stats;
+    deps.progress.update(
+      `progress: records read=${tracker.recordsSeen} sent=${st?.sent ?? dryRun?.sent ?? 0} imported=${st?.imported ?? 0} ` +
+        `rejected=${rejectedLocally + (st?.rejected ?? 0)} jobs_in_flight=${pipeline?.inFlight ?? 0}`,
+    );
+  };
+
   let sink: Sink;
   let pipeline: JobPipeline | undefined;
   let dryRun: DryRunSink | undefined;
@@ -115,6 +127,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
       onBatchSafe: (batch) => {
         tracker.close(batch);
         emitSafeStates();
+        showProgress();
       },
     });
     const p = pipeline;
@@ -137,7 +150,6 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   const namer = new PropertyNamer((from, to) => logger.info('property name rewritten to FullStory rules', { from, to }));
   const streams = new Map<string, StreamState>();
   const skippedTypes = new Set<string>();
-  let rejectedLocally = 0;
   // Property counts of mappers replaced by a newer SCHEMA (current ones are added at the end).
   const retired = { stringified: 0, dropped: 0 };
 
@@ -198,6 +210,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     }
     const record = message.record;
     const seq = tracker.nextSeq();
+    if ((seq & 1023) === 0) showProgress();
     if (st.validate) {
       const rej = st.validate(record);
       if (rej) return rejectRecord(message.stream, record, rej);
@@ -294,6 +307,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     deadLetterPath: settings.deadLetterPath,
     dryRun: settings.dryRun,
   };
+  deps.progress?.done();
   logSummary(logger, summary);
 
   // Report the first failure: a FullStory failure (it stopped the run) before bad input found later.

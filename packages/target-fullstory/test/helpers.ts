@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createLogger, MessageWriter, parseJson } from '@fullstory-singer/singer-core';
+import { createLogger, MessageWriter, parseJson, ProgressReporter } from '@fullstory-singer/singer-core';
 import { fixturePath, MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
 import { ServerApiClient } from '@fullstory-singer/fullstory-client';
 import type { Sandbox } from 'fullstory-sandbox';
@@ -29,6 +29,8 @@ export interface RunOptions {
   throttleWindowMs?: number;
   /** Input as a stream (for slow producers); default: `input` in one chunk. */
   stream?: Readable;
+  /** Report progress to the captured stderr on every update. */
+  progress?: boolean;
   /** Called with each state value as it is written to stdout (before the run ends). */
   onState?: (value: unknown) => void;
 }
@@ -92,6 +94,7 @@ export async function runWith(config: Record<string, unknown>, input: string, op
       output,
       logger,
       ...(api ? { api } : {}),
+      ...(options.progress ? { progress: new ProgressReporter({ out: stderr, isTTY: false, intervalMs: 0 }) } : {}),
       ...(options.throttleWindowMs !== undefined ? { throttleWindowMs: options.throttleWindowMs } : {}),
     });
   } catch (err) {

@@ -242,8 +242,10 @@ describe('batching', () => {
   it('cuts batches at batch_size and sends the rest at the end', async () => {
     const lines = [JSON.stringify({ type: 'SCHEMA', stream: 'ev', schema: { type: 'object', properties: {} }, key_properties: [] })];
     for (let i = 0; i < 25; i++) lines.push(JSON.stringify({ type: 'RECORD', stream: 'ev', record: { uid: `u${i}`, event_name: 'E' } }));
-    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'events', batch_size: 10 }), lines.join('\n'));
+    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'events', batch_size: 10 }), lines.join('\n'), { progress: true });
     expect(r.error).toBeUndefined();
+    // Progress lines on stderr as jobs finish; the last one counts everything.
+    expect(r.stderr).toMatch(/INFO progress: records read=25 sent=25 imported=25 rejected=0 jobs_in_flight=\d/);
     const sizes = new Map<string, number>();
     for (const e of sandbox.events()) sizes.set(e.via, (sizes.get(e.via) ?? 0) + 1);
     expect([...sizes.values()]).toEqual([10, 10, 5]);
