@@ -147,4 +147,32 @@ describe('target-fullstory in a fault storm', () => {
     }),
     170_000,
   );
+
+  it(
+    "users: FullStory's own in-progress limit (429) is waited out, every user lands",
+    seeded(async () => {
+      // A second sandbox whose in-progress job limit is below the target's in-flight cap, so the
+      // target meets real (not scripted) 429s with Retry-After on batch creation.
+      const tight = await startSecretSandbox({ bundles: 0, jobLatencyMs: 200, maxInProgressJobs: 2 });
+      try {
+        const deadLetter = join(temp.dir, 'tight.rejected.ndjson');
+        const config = await writeConfig(temp.dir, 'tight.json', fastTargetConfig(deadLetter, { batch_size: 10, max_jobs_in_flight: 6 }));
+        const input = singer('users', { uid: { type: 'string' }, n: { type: 'integer' } }, (i) => ({ uid: `tight-${i}`, n: i }));
+        const run = await spawnBin('target-fullstory', { args: ['--config', config], env: targetEnv(tight), input, timeoutMs: 150_000 });
+        const dead = existsSync(deadLetter) ? await readFile(deadLetter) : undefined;
+        expectNoSecret({ stdout: run.stdout, stderr: run.stderr, 'dead-letter file': dead });
+        check(run.code === 0, `expected exit 0: ${describeRun(run)}`);
+        check(tight.requests().some((r) => r.status === 429), 'the in-progress limit never answered 429: the scenario proves nothing');
+        expect(tight.maxConcurrentJobs()).toBeLessThanOrEqual(2);
+        const landed = usersByUid(tight);
+        const missing = Array.from({ length: COUNT }, (_, i) => `tight-${i}`).filter((uid) => landed.get(uid)?.properties['n'] !== Number(uid.slice(6)));
+        check(missing.length === 0, `${missing.length} user(s) missing or wrong, e.g. ${missing.slice(0, 3).join(', ')}`);
+        const last = run.lines.filter((l) => l.trim() !== '').pop();
+        expect(last).toBe(JSON.stringify({ bookmarks: { users: { offset: COUNT } } }));
+      } finally {
+        await tight.close();
+      }
+    }),
+    170_000,
+  );
 });
