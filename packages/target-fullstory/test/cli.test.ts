@@ -101,11 +101,15 @@ describe('target-fullstory bin', () => {
     const { api_key: _key, ...keyless } = JSON.parse(await readFile(fixturePath('config', 'target-sandbox.json'), 'utf8')) as Record<string, unknown>;
     const config = join(dir, 'keyless.json');
     await writeFile(config, JSON.stringify(keyless));
+    const bodies = join(dir, 'bodies.ndjson');
     const r = await runBin(BIN, ['--dry-run', '--config', config], {
       input: await readFile(fixturePath('singer', 'users_mapping_and_types.singer')),
-      env: env(),
+      // Objects come from the environment as JSON, and override the file.
+      env: env({ TARGET_FULLSTORY_STREAMS: JSON.stringify({ crm_users: { mapping: { uid: 'name' } } }), TARGET_FULLSTORY_DRY_RUN_PATH: bodies }),
     });
     expect(r.code).toBe(0);
+    const body = JSON.parse((await readFile(bodies, 'utf8')).split('\n')[0]!) as { body: { requests: Array<{ uid: string }> } };
+    expect(body.body.requests.map((q) => q.uid)).toEqual(['Ada Lovelace', 'Grace Hopper', 'Ada King']);
     expect(r.stdout).toBe('');
     expect(sandbox.requests()).toEqual([]);
     expect(r.stderr).toMatch(/dry run finished \(nothing was sent\) records_read=3 sent=3/);

@@ -370,6 +370,17 @@ describe('bad input and config', () => {
     expect(r.states).toEqual([{ people: 'before-2' }]);
   });
 
+  it('a SCHEMA that is not a valid JSON Schema exits 3 naming its line', async () => {
+    const input = [
+      JSON.stringify({ type: 'SCHEMA', stream: 'p', schema: { type: 'object', properties: { uid: { $ref: '#/definitions/missing' } } }, key_properties: [] }),
+      JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid: 'x' } }),
+    ].join('\n');
+    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users' }), input);
+    expect(r.error).toBeInstanceOf(InputError);
+    expect(r.error!.message).toMatch(/^stdin:1: SCHEMA for stream "p" is not a valid JSON Schema/);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
   it('a stream with no data type is a config error at its SCHEMA, naming the stream', async () => {
     const input = `${usersInput('known', 2)}${usersInput('unknown_stream', 1)}`;
     const r = await runWith(sandboxConfig(sandbox, dir, { streams: { known: { data_type: 'users' } } }), input);
