@@ -28,7 +28,7 @@ export interface RunOptions {
   maxRetries?: number;
   throttleWindowMs?: number;
   /** Input as a stream (for slow producers); default: `input` in one chunk. */
-  stream?: Readable;
+  stream?: Readable | AsyncIterable<string | Buffer>;
   /** Report progress to the captured stderr on every update. */
   progress?: boolean;
   /** Called with each state value as it is written to stdout (before the run ends). */

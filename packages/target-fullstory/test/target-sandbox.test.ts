@@ -302,6 +302,31 @@ describe('jobs in flight', () => {
     }
   });
 
+  it('stops reading stdin at the cap: records held never exceed batch_size x (jobs in flight + 1)', async () => {
+    const slow = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 50 });
+    try {
+      let pulled = 0;
+      let maxHeld = 0;
+      async function* input(): AsyncGenerator<string> {
+        yield usersInput('p', 0);
+        for (let i = 0; i < 120; i++) {
+          // Everything pulled and not yet in the sandbox is held by the target (buffered or in a job).
+          maxHeld = Math.max(maxHeld, pulled - slow.users().length);
+          pulled++;
+          yield `${JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid: `u${i}` } })}\n`;
+        }
+      }
+      const r = await runWith(sandboxConfig(slow, dir, { data_type: 'users', batch_size: 10, max_jobs_in_flight: 2 }), '', { stream: input() });
+      expect(r.error).toBeUndefined();
+      expect(slow.users()).toHaveLength(120);
+      expect(maxHeld).toBeLessThanOrEqual(10 * (2 + 1));
+      // The cap was reached, so the bound was really exercised.
+      expect(slow.maxConcurrentJobs()).toBe(2);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('emits each state in order, only after every record before it is imported (slow jobs)', async () => {
     const slow = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 40 });
     try {
