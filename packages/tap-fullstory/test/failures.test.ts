@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSandbox } from 'fullstory-sandbox';
 import type { FaultRule, Sandbox } from 'fullstory-sandbox';
-import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
+import { fixturePath, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { bookmarks, ofType, recordKeys, runTap, writeJson } from './helpers.js';
 
 const KEY = 'sandbox-key-do-not-print';
@@ -87,6 +87,23 @@ describe('failures that end the run', () => {
     for (const b of bookmarks(run)) expect(b).not.toHaveProperty('last_bundle_id');
     const lastCheckpoint = bookmarks(run).at(-1);
     if (lastCheckpoint) expect((lastCheckpoint['in_progress'] as { offset: number }).offset).toBeLessThanOrEqual(keys.length);
+  });
+
+  it('a corrupt bundle (bad JSON inside the array): downloaded again, then exit 5; the first event once', async () => {
+    const corrupt = await startSandbox({ apiKeys: [KEY], fixturesDir: fixturePath('exports', 'corrupt'), downloadsPerMinute: 0 });
+    try {
+      const cfg = await writeJson(dir, 'config-corrupt.json', {
+        api_key: KEY, start_date: '2024-01-01T00:00:00Z', base_url: corrupt.url, downloads_per_minute: 6000, max_retries: 1,
+      });
+      const run = await runTap(['--config', cfg]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toMatch(/error: bundle 2001 did not arrive whole after 2 download\(s\): mismatched '\]' in element 1/);
+      expect(corrupt.requests().filter((r) => r.path === '/api/v1/export/get')).toHaveLength(2);
+      expect(recordKeys(run)).toEqual(['2001:0']);
+      expect(ofType(run, 'STATE')).toHaveLength(0);
+    } finally {
+      await corrupt.close();
+    }
   });
 
   it('FullStory unavailable after retries: exit 5', async () => {

@@ -171,6 +171,23 @@ describe('events stream: the cursor', () => {
   });
 });
 
+describe('events stream: body encodings', () => {
+  it.each(['identity', 'content-encoding'] as const)('%s: the body is sniffed, not trusted by its headers', async (encoding) => {
+    const other = await startSandbox({ bundles: 3, eventsPerBundle: SIZES, seed: SEED, downloadsPerMinute: 0, downloadEncoding: encoding });
+    try {
+      const cfg = await writeJson(dir, `config-${encoding}.json`, {
+        api_key: 'sandbox-key', start_date: '2024-01-01T00:00:00Z', base_url: other.url, downloads_per_minute: 6000,
+      });
+      const run = await runTap(['--config', cfg]);
+      expect(run.code).toBe(0);
+      expect(recordKeys(run)).toEqual(expectedKeys([[0, 0], [1, 0], [2, 0]]));
+      expectBytesExact(run);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('events stream: pacing and progress', () => {
   it('paces downloads to downloads_per_minute', async () => {
     sandbox.reset();
