@@ -287,13 +287,35 @@ export class JobPipeline {
   /** Read a FAILED job's `/errors` pages and dead-letter each failed request's record. */
   private async deadLetterErrors(batch: Batch, jobId: string, status: JobStatusLike, started: number): Promise<void> {
     const { api, deadLetter, logger } = this.o;
-    // Index the batch by request identity only now: most jobs complete and never need it.
-    const index = new Map<string, number[]>();
-    (batch.keys ?? []).forEach((k, i) => {
+    // Index the batch by request identity only now: most jobs complete and never need it. Events are
+    // also indexed without their timestamp, in case FullStory echoes one that differs from what was sent.
+    const exact = new Map<string, number[]>();
+    const loose = new Map<string, number[]>();
+    const add = (index: Map<string, number[]>, k: string, i: number): void => {
       const list = index.get(k);
       if (list) list.push(i);
       else index.set(k, [i]);
+    };
+    (batch.keys ?? []).forEach((k, i) => {
+      add(exact, k, i);
+      if (batch.kind === 'events') add(loose, withoutTimestamp(k), i);
     });
+    const used = new Set<number>();
+    const take = (index: Map<string, number[]>, k: string): number | undefined => {
+      const list = index.get(k);
+      while (list && list.length > 0) {
+        const i = list.shift()!;
+        if (!used.has(i)) {
+          used.add(i);
+          return i;
+        }
+      }
+      return undefined;
+    };
+    const match = (echoed: Record<string, unknown> | undefined): number | undefined => {
+      const k = requestKey(batch.kind, echoed);
+      return take(exact, k) ?? (batch.kind === 'events' ? take(loose, withoutTimestamp(k)) : undefined);
+    };
     let rejected = 0;
     let token: string | undefined;
     const seen = new Set<string>();
@@ -306,7 +328,7 @@ export class JobPipeline {
       }
       for (const item of page.results) {
         const echoed = batch.kind === 'users' ? item.user : item.event;
-        const i = index.get(requestKey(batch.kind, echoed))?.shift();
+        const i = match(echoed);
         rejected++;
         await deadLetter.write({
           stream: batch.stream,
@@ -343,4 +365,9 @@ export class JobPipeline {
       rejected,
     });
   }
+}
+
+/** An events request key without its last part (the timestamp). */
+function withoutTimestamp(key: string): string {
+  return key.slice(0, key.lastIndexOf('\u0000'));
 }

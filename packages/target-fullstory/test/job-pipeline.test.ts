@@ -154,6 +154,27 @@ describe('JobPipeline', () => {
     ]);
   });
 
+  it('matches an echoed event whose timestamp differs by uid and name', async () => {
+    const { api, p, dead } = setup();
+    const sent = [
+      { user: { uid: 'u' }, name: 'n', timestamp: '2024-01-01T00:00:00.000Z' },
+      { user: { uid: 'u' }, name: 'n', timestamp: '2024-01-02T00:00:00.000Z' },
+    ];
+    await p.submit(batch('ev', 'events', sent.map((r) => ({ ...r }))));
+    await until(() => api.jobs.size === 1, 'job');
+    api.finish('job1', (r) =>
+      r['timestamp'] === '2024-01-02T00:00:00.000Z'
+        ? { code: 'x', message: 'y', event: { ...r, timestamp: '2024-01-02T00:00:00+00:00' } }
+        : r['timestamp'] === '2024-01-01T00:00:00.000Z'
+          ? { code: 'x', message: 'y', event: { user: { uid: 'u' }, name: 'n', timestamp: '2030-01-01T00:00:00Z' } }
+          : undefined,
+    );
+    await p.drain();
+    // The first item (a timestamp never sent) matches only by uid and name; the second exactly (the same
+    // instant spelt differently). Each record is used once.
+    expect(dead.map((d) => d.record)).toEqual([{ original: sent[0] }, { original: sent[1] }]);
+  });
+
   it('holds a users batch while a running job of the stream has one of its uids (last value wins)', async () => {
     const { api, p } = setup({ maxJobsInFlight: 5 });
     await p.submit(batch('u', 'users', [{ uid: '1' }, { uid: '2' }]));
