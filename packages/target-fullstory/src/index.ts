@@ -5,6 +5,7 @@
 export { runTarget, type TargetDeps } from './target.js';
 export { loadSettings, settingsFromConfig, settingsSchema, ENV_PREFIX, type TargetSettings, type StreamSettings } from './config.js';
 export { routeStream, type StreamRoute } from './routing.js';
+export { StreamRegistry, type StreamState } from './streams.js';
 export {
   compileMapper,
   requestKey,

@@ -18,7 +18,6 @@ import {
   InputError,
   RejectedRecordsError,
   readMessages,
-  stringifyJson,
   type Logger,
   type MessageWriter,
   type SchemaMessage,
@@ -30,13 +29,11 @@ import type { TargetSettings } from './config.js';
 import { DeadLetterWriter } from './dead-letter.js';
 import { DryRunSink } from './dry-run.js';
 import { JobPipeline, type BatchApi } from './job-pipeline.js';
-import { compileMapper, type RecordMapper } from './mapping.js';
 import { PropertyNamer } from './property-names.js';
 import type { Rejection } from './rejection.js';
-import { routeStream, type StreamRoute } from './routing.js';
 import { StateTracker } from './state-tracker.js';
+import { StreamRegistry } from './streams.js';
 import { logSummary, type RunSummary } from './summary.js';
-import { compileValidator, type RecordValidator } from './validation.js';
 
 /** What {@link runTarget} needs; everything with a side effect is passed in. */
 export interface TargetDeps {
@@ -56,14 +53,6 @@ export interface TargetDeps {
   throttleWindowMs?: number;
   /** Progress on stderr (singer-core's ProgressReporter); updated every 1024 records and on each job end. */
   progress?: { update(text: string): void; done(text?: string): void };
-}
-
-interface StreamState {
-  route: StreamRoute;
-  mapper: RecordMapper;
-  validate?: RecordValidator;
-  /** Serialised schema + key properties, to tell a changed SCHEMA from a repeated one. */
-  signature: string;
 }
 
 interface Sink {
@@ -148,10 +137,8 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   };
 
   const namer = new PropertyNamer((from, to) => logger.info('property name rewritten to FullStory rules', { from, to }));
-  const streams = new Map<string, StreamState>();
+  const registry = new StreamRegistry({ settings, namer, logger, source });
   const skippedTypes = new Set<string>();
-  // Property counts of mappers replaced by a newer SCHEMA (current ones are added at the end).
-  const retired = { stringified: 0, dropped: 0 };
 
   const rejectRecord = async (stream: string, record: unknown, rej: Rejection): Promise<void> => {
     rejectedLocally++;
@@ -159,52 +146,16 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   };
 
   const onSchema = async (message: SchemaMessage, line: number): Promise<void> => {
-    const { stream, schema } = message;
-    const props = schema['properties'];
-    if (props === null || typeof props !== 'object' || Array.isArray(props)) {
-      throw new InputError(`${source}:${line}: SCHEMA for stream "${stream}" has no "properties"`, { line, source });
-    }
-    const signature = stringifyJson([schema, message.key_properties]);
-    const current = streams.get(stream);
-    if (current?.signature === signature) return;
-    if (current) {
-      // The open batch was mapped under the old SCHEMA: send it before the new one takes effect.
-      const open = batcher.take(stream);
-      if (open) await send(open);
-    }
-    const route = routeStream(settings, stream);
-    let validate: RecordValidator | undefined;
-    if (settings.validateRecords) {
-      try {
-        validate = compileValidator(schema);
-      } catch (err) {
-        throw new InputError(
-          `${source}:${line}: SCHEMA for stream "${stream}" is not a valid JSON Schema (${(err as Error).message})`,
-          { line, source, cause: err },
-        );
-      }
-    }
-    const mapper = compileMapper({
-      stream,
-      dataType: route.dataType,
-      ...(route.settings.mapping ? { mapping: route.settings.mapping } : {}),
-      ...(route.settings.properties ? { properties: route.settings.properties } : {}),
-      ...(route.audience ? { audience: { property: route.audience.property, mode: route.audience.mode } } : {}),
-      declarePropertyTypes: settings.declarePropertyTypes,
-      schema,
-      namer,
-      onPropertyIssue: (issue, path) => logger.warn(`property not sent as is: ${issue.replace(/_/g, ' ')}`, { stream, property: path }),
-    });
-    if (current) {
-      retired.stringified += current.mapper.counts.stringified;
-      retired.dropped += current.mapper.counts.dropped;
-    }
-    streams.set(stream, { route, mapper, ...(validate ? { validate } : {}), signature });
-    logger.debug('stream ready', { stream, data_type: route.dataType });
+    const next = registry.compile(message, line);
+    if (!next) return;
+    // The open batch was mapped under the old SCHEMA: send it before the new one takes effect.
+    const open = batcher.take(message.stream);
+    if (open) await send(open);
+    registry.activate(message.stream, next);
   };
 
   const onRecord = async (message: RecordMessage, line: number): Promise<void> => {
-    const st = streams.get(message.stream);
+    const st = registry.get(message.stream);
     if (!st) {
       throw new InputError(`${source}:${line}: RECORD for stream "${message.stream}" arrived before its SCHEMA`, { line, source });
     }
@@ -291,6 +242,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   }
 
   const stats = pipeline?.stats;
+  const propertyCounts = registry.propertyCounts();
   const summary: RunSummary = {
     recordsRead: tracker.recordsSeen,
     sent: stats?.sent ?? dryRun?.sent ?? 0,
@@ -301,8 +253,8 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     jobs: stats?.jobsCreated ?? dryRun?.batches ?? 0,
     statesEmitted: tracker.emitted,
     propertyNamesRewritten: namer.rewrites,
-    propertiesStringified: [...streams.values()].reduce((n, s) => n + s.mapper.counts.stringified, retired.stringified),
-    propertiesDropped: [...streams.values()].reduce((n, s) => n + s.mapper.counts.dropped, retired.dropped),
+    propertiesStringified: propertyCounts.stringified,
+    propertiesDropped: propertyCounts.dropped,
     deadLettered: deadLetter.count,
     deadLetterPath: settings.deadLetterPath,
     dryRun: settings.dryRun,
