@@ -46,9 +46,11 @@ export interface TargetSettings {
 /** Prefix of the environment variables that set config keys. */
 export const ENV_PREFIX = 'TARGET_FULLSTORY';
 
-/** The config JSON Schema (also printed by `--about`). */
+let schemaCache: JsonSchema | undefined;
+
+/** The config JSON Schema (also printed by `--about`). Loaded once, so its compiled validator is reused. */
 export function settingsSchema(): JsonSchema {
-  return loadSchema('config/target-fullstory.json') as JsonSchema;
+  return (schemaCache ??= loadSchema('config/target-fullstory.json') as JsonSchema);
 }
 
 /**
