@@ -103,7 +103,15 @@ interface FieldNode {
   /** Rewritten name, worked out on first use (so fields never sent are never reported as rewritten). */
   out?: string;
   shape: SchemaShape;
-  children?: Map<string, FieldNode>;
+  children?: Level;
+}
+
+/** The fields one object schema declares: by name (`properties`) and by pattern (`patternProperties`). */
+interface Level {
+  nodes: Map<string, FieldNode>;
+  patterns: Array<{ re: RegExp; schema: JsonSchema }>;
+  /** Keys already matched against `patterns` (null: none matched); bounded, keys come from data. */
+  matched: Map<string, FieldNode | null>;
 }
 
 /**
@@ -141,7 +149,7 @@ export function compileMapper(options: MapperOptions): RecordMapper {
     for (let i = 1; i < parts.length; i++) includePrefixes.add(parts.slice(0, i).join('.'));
   }
   const exclude = new Set(options.properties?.exclude ?? []);
-  const tree = buildTree(options.schema['properties'] as Record<string, JsonSchema> | undefined);
+  const tree = buildLevel(options.schema);
   const counts: PropertyCounts = { stringified: 0, dropped: 0 };
   const reported = new Set<string>();
   const issue = (kind: PropertyIssue, path: string): void => {
@@ -160,7 +168,7 @@ export function compileMapper(options: MapperOptions): RecordMapper {
    */
   const walk = (
     obj: Record<string, unknown>,
-    nodes: Map<string, FieldNode> | undefined,
+    level: Level | undefined,
     outPrefix: string,
     rawPrefix: string,
     inIncluded: boolean,
@@ -178,7 +186,7 @@ export function compileMapper(options: MapperOptions): RecordMapper {
         if (include.has(rawPath)) included = true;
         else if (!includePrefixes.has(rawPath)) continue;
       }
-      const node = nodes?.get(key);
+      const node = level ? lookup(level, key) : undefined;
       const out = node ? (node.out ??= namer.name(key)) : namer.name(key);
       const outPath = outPrefix === '' ? out : `${outPrefix}.${out}`;
       if (outPath.length > MAX_PROPERTY_PATH_LENGTH) {
@@ -346,20 +354,52 @@ function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Precompute the shapes of every field the schema declares (recursively). */
-function buildTree(properties: Record<string, JsonSchema> | undefined): Map<string, FieldNode> | undefined {
-  if (!properties || typeof properties !== 'object') return undefined;
-  const nodes = new Map<string, FieldNode>();
-  for (const [key, sub] of Object.entries(properties)) {
-    const shape = schemaShape(sub);
-    const node: FieldNode = { shape };
-    if (shape.kind === 'object') {
-      const children = buildTree(shape.properties);
-      if (children) node.children = children;
-    }
-    nodes.set(key, node);
+/** Precompute the shapes of every field an object schema declares, recursively; undefined if none. */
+function buildLevel(schema: JsonSchema | undefined): Level | undefined {
+  const properties = schema?.['properties'];
+  const patternProperties = schema?.['patternProperties'];
+  const hasProps = properties !== null && typeof properties === 'object';
+  const hasPatterns = patternProperties !== null && typeof patternProperties === 'object';
+  if (!hasProps && !hasPatterns) return undefined;
+  const level: Level = { nodes: new Map(), patterns: [], matched: new Map() };
+  for (const [key, sub] of Object.entries(hasProps ? (properties as Record<string, JsonSchema>) : {})) {
+    level.nodes.set(key, fieldNode(sub));
   }
-  return nodes;
+  for (const [pattern, sub] of Object.entries(hasPatterns ? (patternProperties as Record<string, JsonSchema>) : {})) {
+    try {
+      level.patterns.push({ re: new RegExp(pattern, 'u'), schema: sub });
+    } catch {
+      // A pattern JavaScript cannot compile types nothing; the field is still sent, untyped.
+    }
+  }
+  return level;
+}
+
+function fieldNode(sub: JsonSchema): FieldNode {
+  const shape = schemaShape(sub);
+  const node: FieldNode = { shape };
+  if (shape.kind === 'object') {
+    const children = buildLevel(sub);
+    if (children) node.children = children;
+  }
+  return node;
+}
+
+/** The node of `key`: a declared property, else the first matching pattern (cached). */
+function lookup(level: Level, key: string): FieldNode | undefined {
+  const node = level.nodes.get(key);
+  if (node !== undefined || level.patterns.length === 0) return node;
+  const hit = level.matched.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  let found: FieldNode | null = null;
+  for (const p of level.patterns) {
+    if (p.re.test(key)) {
+      found = fieldNode(p.schema);
+      break;
+    }
+  }
+  if (level.matched.size < 10_000) level.matched.set(key, found);
+  return found ?? undefined;
 }
 
 /**

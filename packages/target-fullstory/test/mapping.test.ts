@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@fullstory-singer/singer-core';
 import { compileMapper, requestKey, type MapperOptions, type MapResult } from '../src/mapping.js';
 import { PropertyNamer } from '../src/property-names.js';
+import { loadSchema } from '@fullstory-singer/schemas';
 
 const schema = {
   type: 'object',
@@ -240,5 +241,55 @@ describe('requestKey', () => {
     const sent = { user: { uid: 'u' }, name: 'n', timestamp: '2024-01-01T00:00:00.000Z' };
     expect(requestKey('events', sent)).toBe(requestKey('events', { name: 'n', user: { uid: 'u' }, timestamp: '2024-01-01T00:00:00Z' }));
     expect(requestKey('events', sent)).not.toBe(requestKey('events', { ...sent, name: 'm' }));
+  });
+});
+
+describe('patternProperties', () => {
+  it('types fields matched by a pattern, nested ones too', () => {
+    const m = mapper({
+      schema: {
+        type: 'object',
+        properties: { uid: { type: 'string' }, meta: { type: 'object', patternProperties: { '^n_': { type: 'integer' } } } },
+        patternProperties: { '_count$': { type: ['null', 'integer'] }, '^when_': { type: 'string', format: 'date-time' }, '(': { type: 'string' } },
+      },
+    });
+    const r = ok(m.map({ uid: 'u', login_count: 3, when_seen: '2024-01-01T00:00:00Z', other: 'x', meta: { n_a: 1, b: 2 } }));
+    expect(r['schema']).toEqual({ properties: { login_count: 'int', when_seen: 'date', 'meta.n_a': 'int' } });
+  });
+
+  it('types the custom variables of tap-fullstory events by their suffix', () => {
+    const m = mapper({
+      dataType: 'events',
+      schema: loadSchema('streams/events.json') as Record<string, unknown>,
+      mapping: { uid: 'UserAppKey', event_name: 'EventCustomName', timestamp: 'EventStart' },
+      properties: { include: ['PageUrl', 'PageDuration', 'evt_price_real', 'evt_qty_int', 'user_plan_str', 'page_tags_strs', 'evt_when_date'] },
+    });
+    const r = ok(
+      m.map({
+        UserAppKey: 'u1',
+        EventCustomName: 'Product Added',
+        EventStart: '2020-08-27T06:20:42.178Z',
+        PageUrl: 'https://example.com/',
+        PageDuration: 51439,
+        evt_price_real: 6.75,
+        evt_qty_int: 2,
+        user_plan_str: 'pro',
+        page_tags_strs: ['a'],
+        evt_when_date: '2020-08-27T06:20:42Z',
+        IndvId: 12345678901234567890n,
+      }),
+    );
+    expect(r).toMatchObject({ user: { uid: 'u1' }, name: 'Product Added', timestamp: '2020-08-27T06:20:42.178Z' });
+    expect(r['schema']).toEqual({
+      properties: {
+        PageUrl: 'str',
+        PageDuration: 'int',
+        evt_price_real: 'real',
+        evt_qty_int: 'int',
+        user_plan_str: 'str',
+        page_tags_strs: 'strs',
+        evt_when_date: 'date',
+      },
+    });
   });
 });
