@@ -90,6 +90,16 @@ export function randomInt(random: () => number, lo: number, hi: number): number 
   return lo + Math.floor(random() * (hi - lo + 1));
 }
 
+/** A seeded Fisher–Yates shuffle (a copy; the input is left alone). */
+export function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
 export type BinName = 'tap-fullstory' | 'target-fullstory';
 
 /** Path of a built bin; fails clearly when it was not built (`npx tsc -b`). */

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJson, stringifyJson } from '@fullstory-singer/singer-core';
 import type { FaultRule, Sandbox } from 'fullstory-sandbox';
-import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, spawnPipeline } from './helpers.js';
+import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, shuffle, spawnPipeline } from './helpers.js';
 import { fastTapConfig, fastTargetConfig, startSecretSandbox, tapEnv, targetEnv, writeConfig } from './sandbox-helpers.js';
 import { ExpectedEvents } from './tap-model.js';
 
@@ -30,14 +30,6 @@ afterAll(async () => {
   await temp.remove();
 });
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 const SCRIPTED: FaultRule[] = [
   { method: 'GET', path: '/api/v1/export/get', times: 2, status: 429, headers: { 'Retry-After': '1' } },

@@ -69,11 +69,6 @@ export function fastTargetConfig(deadLetterPath: string, overrides: Record<strin
   };
 }
 
-/** Requests the sandbox saw on API routes (control routes are never logged). */
-export function apiRequests(sandbox: Sandbox): number {
-  return sandbox.requests().length;
-}
-
 /** Users in the sandbox by uid. */
 export function usersByUid(sandbox: Sandbox): Map<string, ReturnType<Sandbox['users']>[number]> {
   const map = new Map<string, ReturnType<Sandbox['users']>[number]>();

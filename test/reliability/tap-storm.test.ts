@@ -9,7 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FaultRule, Sandbox } from 'fullstory-sandbox';
-import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, spawnBin } from './helpers.js';
+import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, shuffle, spawnBin } from './helpers.js';
 import { fastTapConfig, startSecretSandbox, tapEnv, writeConfig } from './sandbox-helpers.js';
 import { ExpectedEvents, checkRun, readTapOutput } from './tap-model.js';
 
@@ -29,15 +29,6 @@ afterAll(async () => {
   await temp.remove();
 });
 
-/** Fisher–Yates with the given PRNG. */
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 const GET = '/api/v1/export/get';
 const LIST = '/api/v1/export/list';

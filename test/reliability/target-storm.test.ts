@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FaultRule, Sandbox } from 'fullstory-sandbox';
-import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, spawnBin } from './helpers.js';
+import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, shuffle, spawnBin } from './helpers.js';
 import { fastTargetConfig, startSecretSandbox, targetEnv, usersByUid, writeConfig } from './sandbox-helpers.js';
 
 const COUNT = 200;
@@ -31,14 +31,6 @@ afterAll(async () => {
   await temp.remove();
 });
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 /** The storm for one kind of batch: a seeded 20% of 500s first, then the scripted faults in a seeded order. */
 function storm(kind: 'users' | 'events', seedSalt: number): FaultRule[] {
