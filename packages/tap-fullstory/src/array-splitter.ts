@@ -104,6 +104,11 @@ export class ArraySplitter {
       }
       switch (this.phase) {
         case Phase.BeforeArray:
+          // A UTF-8 byte order mark before the array is tolerated (some proxies and editors add one).
+          if (c === 0xef && this.bytes - n + i === 0 && chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) {
+            i += 3;
+            break;
+          }
           if (c !== OPEN_BRACKET) throw this.error(`bundle body is not a JSON array (starts with ${describe(c)})`);
           this.phase = Phase.FirstValueOrEnd;
           i++;
@@ -167,22 +172,22 @@ export class ArraySplitter {
         if (this.escapePending) {
           this.escapePending = false;
           i++;
-          continue;
         }
-        // Jump to the next quote natively, then decide whether it is escaped by counting the run of
-        // backslashes before it (everything from i on is unread string content).
-        const q = chunk.indexOf(QUOTE, i);
-        if (q < 0) {
-          let k = n - 1;
-          while (k >= i && chunk[k] === BACKSLASH) k--;
-          this.escapePending = (n - 1 - k) % 2 === 1;
-          i = n;
-          break;
+        // A plain byte loop: JSON strings here are short (keys, ids, URLs), where a native
+        // indexOf call costs more than it saves.
+        let closed = false;
+        while (i < n) {
+          const b = chunk[i++]!;
+          if (b === QUOTE) {
+            closed = true;
+            break;
+          }
+          if (b === BACKSLASH) {
+            if (i < n) i++;
+            else this.escapePending = true;
+          }
         }
-        let k = q - 1;
-        while (k >= i && chunk[k] === BACKSLASH) k--;
-        i = q + 1;
-        if ((q - 1 - k) % 2 === 0) this.inString = false;
+        if (closed) this.inString = false;
         continue;
       }
       const c = chunk[i++]!;

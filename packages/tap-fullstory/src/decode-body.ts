@@ -5,9 +5,12 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { ZlibOptions } from 'node:zlib';
 
 /** Output chunk size of the gunzip stream: larger chunks mean fewer callbacks per megabyte. */
 const GUNZIP_CHUNK = 64 * 1024;
+/** Inflated bytes gunzip may hold ahead of the scanner. */
+const GUNZIP_READ_AHEAD = 1024 * 1024;
 
 /**
  * Yields the decoded bytes of `body`. Errors of the body or of gunzip (truncated or corrupt gzip:
@@ -32,7 +35,11 @@ export async function* decodeBody(body: AsyncIterable<Buffer>): AsyncGenerator<B
       }
     };
     if (head[0] === 0x1f && head[1] === 0x8b) {
-      const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+      // A deep read-ahead lets zlib (on the libuv threadpool) inflate the next chunks while this thread
+      // scans the current one, instead of taking turns.
+      // (`readableHighWaterMark` is passed on to the Transform, though @types/node's ZlibOptions omits it.)
+      const options: ZlibOptions & { readableHighWaterMark: number } = { chunkSize: GUNZIP_CHUNK, readableHighWaterMark: GUNZIP_READ_AHEAD };
+      const gunzip = createGunzip(options);
       // pipeline forwards a body error to gunzip (so our iteration throws it) and tears both down
       // when the iteration stops early.
       pipeline(Readable.from(rest(), { objectMode: false }), gunzip, () => undefined);

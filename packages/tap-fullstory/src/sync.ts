@@ -197,6 +197,7 @@ async function emitBundle(
     ...(options.dropFields ? { dropFields: options.dropFields } : {}),
   });
   let skip = bundle.skip;
+  if (skip > 0) logger.info(`resuming bundle ${bundle.id} after its first ${skip} events (from the state)`);
   let records = 0;
   let bytes = 0;
   let pendingCheckpoint = -1;

@@ -49,6 +49,10 @@ describe('ArraySplitter', () => {
     expect(split(body, Array.from({ length: body.length - 1 }, (_, i) => i + 1)).map((e) => e.text)).toEqual(whole);
   });
 
+  it('tolerates a UTF-8 byte order mark before the array', () => {
+    expect(split(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"a":1}]')])).map((e) => e.text)).toEqual(['{"a":1}']);
+  });
+
   it('flags elements with newlines between tokens (pretty-printed bodies)', () => {
     const out = split('[\n  {\n    "a": 1\n  },\n  {"b": 2}\n]');
     expect(out.map((e) => e.nl)).toEqual([true, false]);
