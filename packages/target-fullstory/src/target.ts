@@ -224,22 +224,25 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   }
 
   // Send what is left, wait for every job, emit the newest safe state.
+  // Each step runs even if an earlier one failed: jobs already running are always awaited (their
+  // rejected records still reach the dead-letter file) and safe states still go out.
   let finishError: unknown;
-  try {
+  const attempt = async (step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      finishError ??= err;
+    }
+  };
+  await attempt(async () => {
     while (ageSending) await new Promise((res) => setTimeout(res, 5));
     if (!pipeline?.fatal && !asyncFailure) {
       for (const b of batcher.takeAll()) await send(b);
     }
-    await sink.drain();
-    await tracker.emitReady();
-  } catch (err) {
-    finishError = err;
-  }
-  try {
-    await deadLetter.close();
-  } catch (err) {
-    finishError ??= err;
-  }
+  });
+  await attempt(() => sink.drain());
+  await attempt(() => tracker.emitReady());
+  await attempt(() => deadLetter.close());
 
   const stats = pipeline?.stats;
   const propertyCounts = registry.propertyCounts();
