@@ -151,6 +151,14 @@ describe('config and exit codes', () => {
     expect(recordKeys(run)).toEqual(['1002:0', '1002:1']);
   });
 
+  it('sends User-Agent tap-fullstory/<version> unless user_agent is set', async () => {
+    sandbox.reset();
+    expect((await runTap(['--config', config])).code).toBe(0);
+    expect((await runTap(['--config', config], { TAP_FULLSTORY_USER_AGENT: 'acme-etl/2.0' })).code).toBe(0);
+    const agents = new Set(sandbox.requests().map((r) => r.headers['user-agent']));
+    expect(agents).toEqual(new Set([expect.stringMatching(/^tap-fullstory\/\d+\.\d+\.\d+$/), 'acme-etl/2.0']));
+  });
+
   it('environment overrides files; later files override earlier ones', async () => {
     const later = await writeJson(dir, 'later.json', { start_date: '2024-01-01T01:00:00Z' });
     const run = await runTap(['--config', config, '--config', later], { TAP_FULLSTORY_END_DATE: '2024-01-01T02:00:00Z' });
