@@ -17,7 +17,7 @@
 import {
   InputError,
   RejectedRecordsError,
-  readMessages,
+  readMessageBatches,
   type Logger,
   type MessageWriter,
   type SchemaMessage,
@@ -154,7 +154,8 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     registry.activate(message.stream, next);
   };
 
-  const onRecord = async (message: RecordMessage, line: number): Promise<void> => {
+  /** Handle one RECORD; returns a promise only when there is something to wait for (hot path). */
+  const onRecord = (message: RecordMessage, line: number): Promise<void> | undefined => {
     const st = registry.get(message.stream);
     if (!st) {
       throw new InputError(`${source}:${line}: RECORD for stream "${message.stream}" arrived before its SCHEMA`, { line, source });
@@ -169,7 +170,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     const mapped = st.mapper.map(record);
     if (!mapped.ok) return rejectRecord(message.stream, record, mapped);
     const full = batcher.add(message.stream, st.route.kind, mapped.request, record, seq);
-    if (full) await send(full);
+    return full ? send(full) : undefined;
   };
 
   // Batches that reach max_batch_age_seconds go out even while input is quiet.
@@ -197,23 +198,29 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
 
   let stopError: unknown;
   try {
-    for await (const { line, message } of readMessages(deps.input, { source })) {
-      if (pipeline?.fatal || asyncFailure) break;
-      switch (message.type) {
-        case 'RECORD':
-          await onRecord(message as RecordMessage, line);
-          break;
-        case 'SCHEMA':
-          await onSchema(message as SchemaMessage, line);
-          break;
-        case 'STATE':
-          if (tracker.addState((message as StateMessage).value)) await tracker.emitReady();
-          break;
-        default:
-          if (!skippedTypes.has(message.type)) {
-            skippedTypes.add(message.type);
-            logger.info('message type not used by this target; skipped', { type: message.type, line });
+    // Messages come in arrays, one per input chunk: fewer promise round trips per record. Pulling the
+    // next chunk waits until this loop is done with the last one, so backpressure still reaches stdin.
+    read: for await (const batch of readMessageBatches(deps.input, { source })) {
+      for (const { line, message } of batch) {
+        if (pipeline?.fatal || asyncFailure) break read;
+        switch (message.type) {
+          case 'RECORD': {
+            const pending = onRecord(message as RecordMessage, line);
+            if (pending) await pending;
+            break;
           }
+          case 'SCHEMA':
+            await onSchema(message as SchemaMessage, line);
+            break;
+          case 'STATE':
+            if (tracker.addState((message as StateMessage).value)) await tracker.emitReady();
+            break;
+          default:
+            if (!skippedTypes.has(message.type)) {
+              skippedTypes.add(message.type);
+              logger.info('message type not used by this target; skipped', { type: message.type, line });
+            }
+        }
       }
     }
   } catch (err) {
