@@ -130,7 +130,14 @@ describe('tap-fullstory bin', () => {
       expect(peakKb / 1024).toBeLessThan(200);
     } finally {
       tap?.kill('SIGKILL');
-      sb.kill('SIGTERM');
+      // Stop the sandbox and make sure it is gone before the test ends (SIGKILL if SIGTERM is not enough).
+      if (sb.exitCode === null && sb.signalCode === null) {
+        const exited = new Promise<void>((resolve) => sb.once('exit', () => resolve()));
+        sb.kill('SIGTERM');
+        const timer = setTimeout(() => sb.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
     }
   }, 90_000);
 });
