@@ -76,6 +76,10 @@ describe('target-fullstory bin', () => {
     const unknown = await runBin(BIN, ['--config', fixturePath('config', 'target-unknown-key.json')], { input: '' });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^target-fullstory: error: .*"batch_sise"/m);
+    const remote = await runBin(BIN, ['--config', fixturePath('config', 'target-http-remote.json')], { input: '' });
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/^target-fullstory: error: base_url: http:\/\/ is only allowed for loopback hosts/m);
+    expect(remote.stderr).not.toContain('sandbox-key');
     const noKey = await runBin(BIN, [], { input: '', env: env() });
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/error: api_key: required/);
