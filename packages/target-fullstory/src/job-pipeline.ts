@@ -62,6 +62,8 @@ export interface JobPipelineOptions {
   deadLetter: { write(entry: DeadLetterEntry): Promise<void> };
   /** Called when a batch's records are safe (imported or dead-lettered, or created if !waitForJobs). */
   onBatchSafe: (batch: Batch) => void;
+  /** Called once, with the first fatal error (the target stops reading input). */
+  onFatal?: (err: Error) => void;
   logger?: Logger;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -107,7 +109,7 @@ export class JobPipeline {
   private queue: Promise<void> = Promise.resolve();
   private cap: number;
   private throttledUntil = 0;
-  private readonly o: Required<Omit<JobPipelineOptions, 'logger'>> & { logger?: Logger };
+  private readonly o: Required<Omit<JobPipelineOptions, 'logger' | 'onFatal'>> & Pick<JobPipelineOptions, 'logger' | 'onFatal'>;
 
   constructor(options: JobPipelineOptions) {
     this.o = {
@@ -228,7 +230,10 @@ export class JobPipeline {
   }
 
   private fail(err: unknown): void {
-    if (!this.fatalError) this.fatalError = err instanceof Error ? err : new Error(String(err));
+    if (!this.fatalError) {
+      this.fatalError = err instanceof Error ? err : new Error(String(err));
+      this.o.onFatal?.(this.fatalError);
+    }
     this.wake();
   }
 

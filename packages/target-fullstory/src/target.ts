@@ -77,11 +77,17 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     beforeEmit: () => deadLetter.flush(),
     enabled: !settings.dryRun,
   });
+  // A failure outside the read loop (a job, a state write, an aged batch) stops reading at once, even
+  // while stdin is quiet: `stopReading` settles the race in the read loop.
   let asyncFailure: unknown;
+  let stopReading!: () => void;
+  const readingStopped = new Promise<'stop'>((res) => (stopReading = () => res('stop')));
+  const failAsync = (err: unknown): void => {
+    asyncFailure ??= err;
+    stopReading();
+  };
   const emitSafeStates = (): void => {
-    tracker.emitReady().catch((err: unknown) => {
-      asyncFailure ??= err;
-    });
+    tracker.emitReady().catch(failAsync);
   };
 
   let rejectedLocally = 0;
@@ -113,6 +119,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
       now,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       ...(deps.throttleWindowMs !== undefined ? { throttleWindowMs: deps.throttleWindowMs } : {}),
+      onFatal: () => stopReading(),
       onBatchSafe: (batch) => {
         tracker.close(batch);
         emitSafeStates();
@@ -185,9 +192,7 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
       (async () => {
         for (const b of aged) await send(b);
       })()
-        .catch((err: unknown) => {
-          asyncFailure ??= err;
-        })
+        .catch(failAsync)
         .finally(() => {
           ageSending = false;
         });
@@ -197,11 +202,17 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   ageTimer.unref();
 
   let stopError: unknown;
+  const messages = readMessageBatches(deps.input, { source });
   try {
     // Messages come in arrays, one per input chunk: fewer promise round trips per record. Pulling the
     // next chunk waits until this loop is done with the last one, so backpressure still reaches stdin.
-    read: for await (const batch of readMessageBatches(deps.input, { source })) {
-      for (const { line, message } of batch) {
+    read: for (;;) {
+      const pull = messages.next();
+      // If reading stops first, this pull is left behind; its outcome no longer matters.
+      pull.catch(() => {});
+      const next = await Promise.race([pull, readingStopped]);
+      if (next === 'stop' || next.done) break;
+      for (const { line, message } of next.value) {
         if (pipeline?.fatal || asyncFailure) break read;
         switch (message.type) {
           case 'RECORD': {
@@ -228,6 +239,8 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     stopError = err;
   } finally {
     clearInterval(ageTimer);
+    // Stop the reader (a no-op when it is done); nothing read after this point is used.
+    void messages.return(undefined).catch(() => {});
   }
 
   // Send what is left, wait for every job, emit the newest safe state.

@@ -94,6 +94,17 @@ describe('failures', () => {
     expect(batchPosts(sandbox).filter((p) => p.status === 503)).toHaveLength(3);
   });
 
+  it('a fatal failure ends the run at once, even while stdin stays open and quiet', async () => {
+    const input = new PassThrough();
+    const running = runWith(sandboxConfig(sandbox, dir, { data_type: 'users', batch_size: 2, api_key: 'na1.not-accepted-key' }), '', { stream: input });
+    input.write(usersInput('p', 2));
+    // The input is never ended: the run must not wait for it.
+    const r = await running;
+    expect(r.error).toBeInstanceOf(AuthError);
+    expect(r.states).toEqual([]);
+    input.destroy();
+  });
+
   it('a refused key: exit 4, no state, the key never printed', async () => {
     const secret = 'na1.definitely-not-a-valid-key-42';
     const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users', api_key: secret }), `${usersInput('p', 2)}${state({ s: 1 })}`);
