@@ -80,8 +80,12 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   // A failure outside the read loop (a job, a state write, an aged batch) stops reading at once, even
   // while stdin is quiet: `stopReading` settles the race in the read loop.
   let asyncFailure: unknown;
-  let stopReading!: () => void;
-  const readingStopped = new Promise<'stop'>((res) => (stopReading = () => res('stop')));
+  let stopped = false;
+  let wakeReader: (() => void) | undefined;
+  const stopReading = (): void => {
+    stopped = true;
+    wakeReader?.();
+  };
   const failAsync = (err: unknown): void => {
     asyncFailure ??= err;
     stopReading();
@@ -207,10 +211,14 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
     // Messages come in arrays, one per input chunk: fewer promise round trips per record. Pulling the
     // next chunk waits until this loop is done with the last one, so backpressure still reaches stdin.
     read: for (;;) {
+      if (stopped) break;
       const pull = messages.next();
       // If reading stops first, this pull is left behind; its outcome no longer matters.
       pull.catch(() => {});
-      const next = await Promise.race([pull, readingStopped]);
+      // A fresh stop promise per pull: racing one long-lived promise would keep every chunk alive.
+      const stop = new Promise<'stop'>((res) => (wakeReader = () => res('stop')));
+      const next = await Promise.race([pull, stop]);
+      wakeReader = undefined;
       if (next === 'stop' || next.done) break;
       for (const { line, message } of next.value) {
         if (pipeline?.fatal || asyncFailure) break read;
