@@ -184,7 +184,8 @@ export function compileMapper(options: MapperOptions): RecordMapper {
       let included = inIncluded;
       if (include && !inIncluded) {
         if (include.has(rawPath)) included = true;
-        else if (!includePrefixes.has(rawPath)) continue;
+        // Only an ancestor of an included path: descend into it if it is an object, else skip it.
+        else if (!includePrefixes.has(rawPath) || typeof value !== 'object' || Array.isArray(value)) continue;
       }
       const node = level ? lookup(level, key) : undefined;
       const out = node ? (node.out ??= namer.name(key)) : namer.name(key);

@@ -120,6 +120,8 @@ describe('users mapping', () => {
       days_active: 3,
     });
     expect(ok(mapper({ properties: { include: [] } }).map(rec))).toEqual({ uid: 'u' });
+    // An ancestor of an included path is only descended into, never sent whole or as a scalar.
+    expect(ok(mapper({ properties: { include: ['address.city'] } }).map({ uid: 'u', address: 'flat text' }))).toEqual({ uid: 'u' });
   });
 
   it('rewrites names (nested too), leaves nulls out, types undeclared fields by nothing', () => {
