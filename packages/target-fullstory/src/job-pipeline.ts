@@ -248,7 +248,7 @@ export class JobPipeline {
       // only their identities, so a batch in flight holds little more than its original records.
       batch.keys = batch.requests.map((r) => requestKey(batch.kind, r, false));
       batch.requests.length = 0;
-      logger?.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: batch.requests.length });
+      logger?.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: batch.keys.length });
       if (!this.o.waitForJobs) this.o.onBatchSafe(batch);
       const status = await this.poll(batch.kind, job.id, started);
       if (status.status === 'COMPLETED') {
