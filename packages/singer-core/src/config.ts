@@ -36,15 +36,26 @@ export interface LoadConfigOptions {
 let sharedAjv: Ajv | undefined;
 const validators = new WeakMap<JsonSchema, ValidateFunction>();
 
+/**
+ * One compiled validator per schema. Cached by object, and also by `$id`: ajv refuses to compile a
+ * second schema with an `$id` it already holds, and a caller that loads the same schema file twice
+ * gets two equal objects. A different schema under a known `$id` replaces the old one.
+ */
 function validatorFor(schema: JsonSchema): ValidateFunction {
   let validate = validators.get(schema);
-  if (!validate) {
-    // strict: false tolerates annotation keywords such as `secret: true` in settings schemas;
-    // useDefaults fills `default`s so callers see one complete config.
-    sharedAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true }));
-    validate = sharedAjv.compile(schema);
-    validators.set(schema, validate);
+  if (validate) return validate;
+  // strict: false tolerates annotation keywords such as `secret: true` in settings schemas;
+  // useDefaults fills `default`s so callers see one complete config.
+  const ajv = (sharedAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true })));
+  const id = typeof schema.$id === 'string' ? schema.$id : undefined;
+  const known = id === undefined ? undefined : ajv.getSchema(id);
+  if (known && JSON.stringify(known.schema) === JSON.stringify(schema)) {
+    validate = known;
+  } else {
+    if (known) ajv.removeSchema(id);
+    validate = ajv.compile(schema);
   }
+  validators.set(schema, validate);
   return validate;
 }
 

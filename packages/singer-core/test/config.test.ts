@@ -169,6 +169,18 @@ describe('loadConfig', () => {
 });
 
 describe('camelCaseKeys', () => {
+  it('accepts the same schema with an $id loaded twice, and a changed schema under that $id', async () => {
+    const path = await file('ids.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z' });
+    const withId = (): JsonSchema => ({ ...structuredClone(schema), $id: 'urn:test:settings' });
+    for (let i = 0; i < 2; i++) {
+      // A fresh but equal object each time, as when a CLI reads its schema file twice.
+      await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema: withId() })).resolves.toMatchObject({ max_retries: 8 });
+    }
+    const changed = withId();
+    (changed.properties as Record<string, Record<string, unknown>>).max_retries.default = 3;
+    await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema: changed })).resolves.toMatchObject({ max_retries: 3 });
+  });
+
   it('turns snake_case keys into camelCase, shallowly', () => {
     const out = camelCaseKeys({ api_key: 'k', state_every_records: 5, nested_obj: { inner_key: 1 } });
     expect(out).toEqual({ apiKey: 'k', stateEveryRecords: 5, nestedObj: { inner_key: 1 } });

@@ -11,8 +11,7 @@ import { unixFromIso } from './cursor.js';
 let cachedSchema: JsonSchema | undefined;
 
 /**
- * The settings JSON Schema (also the `settings` of `--about`). One object per process: singer-core
- * caches the compiled validator by schema object, and ajv refuses a second schema with the same `$id`.
+ * The settings JSON Schema (also the `settings` of `--about`), read from its file once per process.
  */
 export function configSchema(): JsonSchema {
   const schema = cachedSchema ?? loadSchema<JsonSchema>('config/tap-fullstory.json');
