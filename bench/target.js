@@ -104,13 +104,16 @@ function requestKinds(entries) {
 
 /**
  * Runs one target benchmark.
- * @param {{ records: number, batchSize?: number, log: (line: string) => void }} options
+ * @param {{ records: number, batchSize?: number, heapMB?: number, log: (line: string) => void }} options
+ *   heapMB: run the target with `--max-old-space-size` (V8 otherwise lets its heap grow before it
+ *   collects, so peak RSS says more about the GC's appetite than about what the target must keep).
  */
-export async function benchTarget({ records, batchSize, log }) {
+export async function benchTarget({ records, batchSize, heapMB, log }) {
   const input = await targetInput(records, log);
-  const label = `target-${records}-${batchSize ?? 'default'}`;
-  // Jobs finish quickly in the sandbox (100 ms) so the figure shows the target, not an emulated queue.
-  const sandbox = await startSandbox(['--job-latency-ms', '100'], { logPath: join(tmpDir, `${label}.sandbox.log`) });
+  const label = `target-${records}-${batchSize ?? 'default'}${heapMB ? `-heap${heapMB}` : ''}`;
+  // Jobs finish quickly in the sandbox (100 ms) so the figure shows the target, not an emulated queue;
+  // the sandbox counts events rather than keeping them, so its own memory and CPU stay small.
+  const sandbox = await startSandbox(['--job-latency-ms', '100', '--no-retain-events'], { logPath: join(tmpDir, `${label}.sandbox.log`) });
   const deadLetterPath = join(tmpDir, `${label}.rejected.ndjson`);
   await rm(deadLetterPath, { force: true });
   try {
@@ -124,8 +127,9 @@ export async function benchTarget({ records, batchSize, log }) {
     const configPath = join(tmpDir, `${label}.config.json`);
     await writeFile(configPath, JSON.stringify(config));
 
-    log(`  target-fullstory: ${records.toLocaleString('en-US')} records, batch_size ${batchSize ?? 'default'}`);
-    const target = runMeasured(bins.target, ['--config', configPath], { env: process.env, logPath: join(tmpDir, `${label}.target.log`) });
+    log(`  target-fullstory: ${records.toLocaleString('en-US')} records, batch_size ${batchSize ?? 'default'}${heapMB ? `, heap capped at ${heapMB} MB` : ''}`);
+    const env = heapMB ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMB}` } : process.env;
+    const target = runMeasured(bins.target, ['--config', configPath], { env, logPath: join(tmpDir, `${label}.target.log`) });
     target.child.stdin.on('error', () => {});
     createReadStream(input, { highWaterMark: 1 << 16 }).pipe(target.child.stdin);
     const [states, measured] = await Promise.all([countLines(target.child.stdout, '{'), target.done]);
@@ -137,7 +141,8 @@ export async function benchTarget({ records, batchSize, log }) {
     return {
       bench: 'target',
       records,
-      settings: batchSize === undefined ? 'default' : `batch_size ${batchSize}`,
+      settings: `${batchSize === undefined ? 'default' : `batch_size ${batchSize}`}${heapMB ? `, --max-old-space-size=${heapMB}` : ''}`,
+      heapMB,
       seconds: round(measured.wallSeconds, 2),
       recordsPerSecond: Math.round(records / measured.wallSeconds),
       cpuSeconds: round(measured.cpuSeconds, 2),
