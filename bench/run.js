@@ -11,7 +11,7 @@
 //   npm run bench -- --only tap   (or target) one half
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, freemem, release, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchTap } from './tap.js';
 import { benchTarget } from './target.js';
@@ -34,6 +34,8 @@ function machine() {
     kernel: release(),
     node: process.version,
     date: new Date().toISOString(),
+    // Other work on the machine competes for the same cores: say how busy it was when each run started.
+    loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
   };
 }
 
