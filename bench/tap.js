@@ -131,6 +131,8 @@ export async function benchTap({ events, floor, log }) {
     return result;
   } finally {
     await sandbox.stop();
+    // The bundle copy is hundreds of MB for the big runs; it is downloaded afresh next time anyway.
+    await rm(prepared.dir, { recursive: true, force: true });
   }
 }
 
