@@ -187,14 +187,6 @@ async function getJson(url) {
   return response.json();
 }
 
-/** The sandbox's inspection routes may answer a bare array or an object holding one. */
-function asList(body, key) {
-  if (Array.isArray(body)) return body;
-  if (body && Array.isArray(body[key])) return body[key];
-  if (body && Array.isArray(body.results)) return body.results;
-  return [];
-}
-
 /** Reads the dead-letter file: how many lines, how many per reason, and one example message. */
 async function readDeadLetters(path) {
   const byReason = new Map();
@@ -240,13 +232,18 @@ function formatCounts(map, limit = 6) {
     .join(', ');
 }
 
+/** A stored event's name: the sandbox keeps each accepted request as sent (`{request: {name, ...}}`). */
 function eventName(event) {
-  return event.name ?? event.event_name ?? event.request?.name ?? event.event?.name ?? '?';
+  return event.request?.name ?? '?';
 }
 
 async function main() {
-  for (const [name, path] of Object.entries(bins)) {
-    if (!existsSync(path)) throw new Error(`${relative(root, path)} is missing: run \`npm run build\` first (${name})`);
+  for (const path of Object.values(bins)) {
+    if (!existsSync(path)) {
+      process.stderr.write(`demo: ${relative(root, path)} is missing: run \`npm run build\` first (or use \`npm run demo\`)\n`);
+      process.exitCode = 1;
+      return;
+    }
   }
   workDir = await mkdtemp(join(tmpdir(), 'fullstory-demo-'));
   let failed = true;
@@ -305,8 +302,9 @@ async function main() {
     say(`     ${second.records} new records; bookmark ${kept ? 'kept as it was' : 'moved'}`);
     say();
 
-    const landedUsers = asList(await getJson(`${sandbox.url}/__sandbox/users`), 'users');
-    const landedEvents = asList(await getJson(`${sandbox.url}/__sandbox/events`), 'events');
+    // The sandbox's inspection routes (no key needed) list what it stored, as arrays.
+    const landedUsers = await getJson(`${sandbox.url}/__sandbox/users`);
+    const landedEvents = await getJson(`${sandbox.url}/__sandbox/events`);
     const names = new Map();
     for (const event of landedEvents) names.set(eventName(event), (names.get(eventName(event)) ?? 0) + 1);
     const fromFixture = landedUsers.filter((u) => typeof u.uid === 'string' && u.uid.startsWith('demo-user-'));
