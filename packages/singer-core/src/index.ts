@@ -17,7 +17,7 @@ export {
   type OtherMessage,
   type SingerMessage,
 } from './messages.js';
-export { readMessages, readMessageBatches, parseMessageText, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type ReadMessage } from './reader.js';
+export { readMessages, readMessageBatches, parseMessageText, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
 export { MessageWriter, type MessageWriterOptions } from './writer.js';
 export {
   readCatalogFile,

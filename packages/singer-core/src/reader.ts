@@ -20,6 +20,19 @@ export interface ReadMessagesOptions {
   source?: string;
   /** Longest accepted line in bytes. Default 64 MiB. */
   maxLineBytes?: number;
+  /**
+   * Read a SCHEMA without `key_properties` as `key_properties: []` instead of failing. Off by
+   * default (the Singer spec requires the key); a target whose behaviour does not depend on key
+   * properties turns it on to accept what Meltano SDK targets accept (its conformance stream
+   * `pk_updates.singer` nests `key_properties` inside `schema`).
+   */
+  keyPropertiesOptional?: boolean;
+}
+
+/** How a line is checked, beyond its syntax. */
+export interface MessageCheckOptions {
+  /** See {@link ReadMessagesOptions.keyPropertiesOptional}. */
+  keyPropertiesOptional?: boolean;
 }
 
 /** One message read, with its 1-based line number. */
@@ -61,7 +74,9 @@ export async function* readMessageBatches(
   input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
   options: ReadMessagesOptions = {},
 ): AsyncGenerator<ReadMessage[], void, undefined> {
-  const splitter = new MessageSplitter(options.source ?? 'stdin', options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const splitter = new MessageSplitter(options.source ?? 'stdin', options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, {
+    keyPropertiesOptional: options.keyPropertiesOptional ?? false,
+  });
   for await (const raw of input as AsyncIterable<Buffer | string>) {
     const batch = splitter.push(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
     if (batch.length > 0) yield batch;
@@ -89,6 +104,7 @@ class MessageSplitter {
   constructor(
     readonly source: string,
     readonly maxLineBytes: number,
+    readonly check: MessageCheckOptions = {},
   ) {}
 
   push(chunk: Buffer): ReadMessage[] {
@@ -111,7 +127,7 @@ class MessageSplitter {
       this.#carry = [];
       this.#carryBytes = 0;
       this.#lineNo += 1;
-      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, this.source);
+      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, this.source, this.check);
       if (message !== undefined) out.push({ line: this.#lineNo, message });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -154,7 +170,7 @@ class MessageSplitter {
       this.#carry = [];
       this.#carryBytes = 0;
       this.#lineNo += 1;
-      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, source);
+      const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, source, this.check);
       if (message !== undefined) out.push({ line: this.#lineNo, message });
       start = firstNl + 1;
     }
@@ -177,13 +193,13 @@ class MessageSplitter {
           const byteNl = chunk.indexOf(NEWLINE, byteStart);
           const byteEnd = byteNl === -1 || byteNl > lastNl ? lastNl : byteNl;
           if (byteEnd - byteStart > maxLineBytes) throw this.#tooLong(line);
-          message = parseLineBytes(chunk, byteStart, byteEnd, line, source);
+          message = parseLineBytes(chunk, byteStart, byteEnd, line, source, this.check);
           byteStart = byteEnd + 1;
         } else {
           const lineText = text.slice(pos, end);
           // UTF-16 length <= UTF-8 length, so only a long string needs its bytes counted.
           if (lineText.length * 3 > maxLineBytes && Buffer.byteLength(lineText) > maxLineBytes) throw this.#tooLong(line);
-          message = parseMessageText(lineText, line, source);
+          message = parseMessageText(lineText, line, source, this.check);
         }
         if (message !== undefined) out.push({ line, message });
         if (nl === -1) break;
@@ -205,12 +221,13 @@ function parseLineBytes(
   end: number,
   line: number,
   source: string,
+  check: MessageCheckOptions,
 ): SingerMessage | OtherMessage | undefined {
   const text = buf.toString('utf8', start, end);
   if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
     throw new InputError(`${source}:${line}: line is not valid UTF-8`, { line, source });
   }
-  return parseMessageText(text, line, source);
+  return parseMessageText(text, line, source, check);
 }
 
 function isBlank(text: string): boolean {
@@ -230,7 +247,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Exposed for callers that already split lines (tests, `collectMessages`).
  * @throws InputError naming `<source>:<line>` and the reason.
  */
-export function parseMessageText(text: string, line: number, source = 'stdin'): SingerMessage | OtherMessage | undefined {
+export function parseMessageText(
+  text: string,
+  line: number,
+  source = 'stdin',
+  check: MessageCheckOptions = {},
+): SingerMessage | OtherMessage | undefined {
   // A blank line (possibly a lone \r from CRLF input) is skipped; the check is cheap because
   // real messages start with `{`.
   if (text.length === 0 || (text.charCodeAt(0) !== 0x7b && isBlank(text))) return undefined;
@@ -257,7 +279,9 @@ export function parseMessageText(text: string, line: number, source = 'stdin'): 
     case 'SCHEMA':
       if (typeof value.stream !== 'string') throw fail(missing('SCHEMA', 'stream', 'a string', value.stream));
       if (!isObject(value.schema)) throw fail(missing('SCHEMA', 'schema', 'an object', value.schema));
-      if (!Array.isArray(value.key_properties)) {
+      if (value.key_properties === undefined && check.keyPropertiesOptional) {
+        value.key_properties = [];
+      } else if (!Array.isArray(value.key_properties)) {
         throw fail(missing('SCHEMA', 'key_properties', 'an array', value.key_properties));
       }
       break;

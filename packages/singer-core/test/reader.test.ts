@@ -129,6 +129,16 @@ describe('readMessages', () => {
     expect(error.message).toBe(`stdin:2: ${reason}`);
   });
 
+  it('reads a SCHEMA without key_properties as [] only when asked to', async () => {
+    const text = '{"type":"SCHEMA","stream":"s","schema":{"properties":{}}}\n';
+    const { error } = await readError([text]);
+    expect(error.message).toBe('stdin:1: SCHEMA has no "key_properties"');
+    const read = await readAll([text], { keyPropertiesOptional: true });
+    expect(read.map((r) => r.message)).toEqual([{ type: 'SCHEMA', stream: 's', schema: { properties: {} }, key_properties: [] }]);
+    const { error: wrongType } = await readError(['{"type":"SCHEMA","stream":"s","schema":{},"key_properties":"id"}\n'], { keyPropertiesOptional: true });
+    expect(wrongType.message).toBe('stdin:1: SCHEMA "key_properties" must be an array, got a string');
+  });
+
   it('rejects invalid UTF-8 with the line number, even when the bad bytes straddle chunks', async () => {
     const bad = Buffer.concat([Buffer.from(`${SCHEMA}\n${record(1)}\n{"type":"RECORD","stream":"s","record":{"x":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}}\n')]);
     const whole = await readError([bad]);

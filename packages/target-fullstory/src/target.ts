@@ -206,7 +206,9 @@ export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
   ageTimer.unref();
 
   let stopError: unknown;
-  const messages = readMessageBatches(deps.input, { source });
+  // Key properties drive nothing here (the uid comes from the mapping), so a SCHEMA without them is
+  // read as `[]`, as Meltano SDK targets do (conformance stream pk_updates.singer).
+  const messages = readMessageBatches(deps.input, { source, keyPropertiesOptional: true });
   try {
     // Messages come in arrays, one per input chunk: fewer promise round trips per record. Pulling the
     // next chunk waits until this loop is done with the last one, so backpressure still reaches stdin.

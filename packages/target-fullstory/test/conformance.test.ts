@@ -267,14 +267,13 @@ describe('Meltano SDK target test streams', () => {
     expect(props('2')).toEqual({ object_store: { metric: 2 } });
   });
 
-  // KNOWN GAP: singer-core's reader refuses a SCHEMA without a top-level `key_properties` (exit 3,
-  // "stdin:1: SCHEMA has no \"key_properties\""), so this stream does not load yet. The Meltano SDK
-  // reads a missing key_properties as []. `it.failing` keeps the expected behaviour written down and
-  // turns red the day the reader accepts it, so the marker is removed then.
-  it.failing('pk_updates: every record lands (a SCHEMA whose key_properties sit inside the schema)', async () => {
+  // The SCHEMA's key_properties sit inside `schema`, not at the top level: read as [].
+  it('pk_updates: every record lands (a SCHEMA whose key_properties sit inside the schema)', async () => {
     const p = await load('pk_updates.singer');
     const r = await runWith(p.config, p.text);
     expectAllLanded(r, p);
-    expect(props('1')).toMatchObject({ name: 'Alice' });
+    // The stream's last SCHEMA names `email` as its key, so the test config maps uid <- email.
+    expect(props('alice@example.com')).toMatchObject({ name: 'Alice', id: 1 });
+    expect(props('bob@example.com')).toMatchObject({ name: 'Bob', id: 2 });
   });
 });
