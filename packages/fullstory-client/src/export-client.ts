@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { parseJson } from '@fullstory-singer/singer-core';
 import { ApiError } from './errors.js';
-import { HttpCore } from './http-core.js';
+import { FullStoryApi } from './api-base.js';
 import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
@@ -19,20 +19,9 @@ const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Expo
  * The legacy Data Export v1 API: list completed bundles and download one.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
-export class ExportClient {
-  private readonly http: HttpCore;
-
+export class ExportClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    this.http = new HttpCore(options, AUTH_HINT);
-  }
-
-  /** Called with the wait in ms whenever FullStory answers 429 (e.g. the 2-downloads-a-minute limit). */
-  get onThrottle(): ((retryAfterMs: number) => void) | undefined {
-    return this.http.onThrottle;
-  }
-
-  set onThrottle(handler: ((retryAfterMs: number) => void) | undefined) {
-    this.http.onThrottle = handler;
+    super(options, AUTH_HINT);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { parseJson, stringifyJson } from '@fullstory-singer/singer-core';
 import { ApiError } from './errors.js';
-import { HttpCore } from './http-core.js';
+import { FullStoryApi } from './api-base.js';
 import type { JsonResponse, RequestSpec } from './http-core.js';
 import type { ClientOptions } from './options.js';
 
@@ -41,20 +41,9 @@ const AUTH_HINT =
  * Server API v2 batch imports: create a job, poll it, page through its errors and imports.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
-export class ServerApiClient {
-  private readonly http: HttpCore;
-
+export class ServerApiClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    this.http = new HttpCore(options, AUTH_HINT);
-  }
-
-  /** Called with the wait in ms on every 429 (the target lowers its in-flight job cap). */
-  get onThrottle(): ((retryAfterMs: number) => void) | undefined {
-    return this.http.onThrottle;
-  }
-
-  set onThrottle(handler: ((retryAfterMs: number) => void) | undefined) {
-    this.http.onThrottle = handler;
+    super(options, AUTH_HINT);
   }
 
   /**
