@@ -73,17 +73,8 @@ export function expectNoSecret(outputs: Record<string, string | Buffer | undefin
   }
 }
 
-/** mulberry32: a small, fast, seedable PRNG in [0, 1). Same seed, same sequence, on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the sandbox's own seeded PRNG in [0, 1): same seed, same sequence, on every machine. */
+export { mulberry32 as prng } from 'fullstory-sandbox';
 
 /** An integer in [lo, hi] drawn from `random`. */
 export function randomInt(random: () => number, lo: number, hi: number): number {

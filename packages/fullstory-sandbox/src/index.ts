@@ -6,6 +6,7 @@ export { startSandbox } from './server.js';
 export { generateEventJson, generateBundleEvents, EventGenerator, DEFAULT_WINDOW_START, type GenerateOptions } from './generator.js';
 export { BundleStream } from './bundle-stream.js';
 export { parseJsonLossless, stringifyJson } from './json.js';
+export { mulberry32, type Random } from './prng.js';
 export type {
   BundleMeta, DownloadEncoding, FaultAction, FaultRule, JobSummary, PublishSpec, RequestLogEntry, Sandbox, SandboxEvent, SandboxOptions,
   SandboxStats, SandboxUser,
