@@ -3,29 +3,14 @@
  * Apache-2.0) through the target against the sandbox, as ../shared/conformance/README.md says: run with
  * `data_type: "users"` and, per stream, `mapping.uid` set to the stream's key property.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import { InputError } from '@fullstory-singer/singer-core';
-import { fixturePath, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox } from 'fullstory-sandbox';
-import { batchPosts, runWith, sandboxConfig, singerFixture, type RunResult } from './helpers.js';
+import { fixturePath } from '@fullstory-singer/singer-core/testing';
+import { batchPosts, runWith, sandboxConfig, sandboxPerFile, singerFixture, type RunResult } from './helpers.js';
 
-let sandbox: Sandbox;
-let dir: string;
+const ctx = sandboxPerFile({ jobLatencyMs: 10 });
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 10 });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
-beforeEach(async () => {
-  sandbox.reset();
-  dir = await tempDir();
-});
-afterEach(async () => {
-  await removeTempDir(dir);
-});
 
 // Streams with no key property: the field that identifies their records.
 const UID_WITHOUT_KEY: Record<string, string> = {
@@ -63,11 +48,11 @@ async function load(file: string): Promise<Parsed> {
     } else if (m['type'] === 'RECORD') records++;
     else if (m['type'] === 'STATE' && Object.keys(m['value'] as object).length > 0) lastState = m['value'];
   }
-  return { text, records, lastState, config: sandboxConfig(sandbox, dir, { data_type: 'users', streams }) };
+  return { text, records, lastState, config: sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users', streams }) };
 }
 
-const uids = () => sandbox.users().map((u) => u.uid).sort((a, b) => Number(a) - Number(b) || String(a).localeCompare(String(b)));
-const props = (uid: string) => sandbox.users().find((u) => u.uid === uid)?.properties;
+const uids = () => ctx.sandbox.users().map((u) => u.uid).sort((a, b) => Number(a) - Number(b) || String(a).localeCompare(String(b)));
+const props = (uid: string) => ctx.sandbox.users().find((u) => u.uid === uid)?.properties;
 
 /** Every record landed, nothing rejected, exit 0, the last state written last. */
 function expectAllLanded(r: RunResult, p: Parsed): void {
@@ -90,7 +75,7 @@ describe('Meltano SDK target test streams', () => {
     expect(r.error).toBeInstanceOf(InputError);
     expect(r.error!.exitCode).toBe(3);
     expect(r.error!.message).toBe('stdin:1: RECORD for stream "test_record_before_schema" arrived before its SCHEMA');
-    expect(sandbox.requests()).toEqual([]);
+    expect(ctx.sandbox.requests()).toEqual([]);
   });
 
   it('invalid_schema: exit 3 naming the line', async () => {
@@ -134,7 +119,7 @@ describe('Meltano SDK target test streams', () => {
     const problems: string[] = [];
     const r = await runWith({ ...p.config, batch_size: 1 }, p.text, {
       onState: (v) => {
-        const have = new Set(sandbox.users().map((u) => u.uid));
+        const have = new Set(ctx.sandbox.users().map((u) => u.uid));
         for (const uid of uidsBefore.get(JSON.stringify(v)) ?? []) if (!have.has(uid)) problems.push(`${JSON.stringify(v)} before ${uid}`);
       },
     });
@@ -151,12 +136,12 @@ describe('Meltano SDK target test streams', () => {
     const r = await runWith(p.config, p.text);
     expectAllLanded(r, p);
     // Each SCHEMA change sent the open batch first: one batch per schema.
-    expect(batchPosts(sandbox)).toHaveLength(4);
+    expect(batchPosts(ctx.sandbox)).toHaveLength(4);
     expect(props('1')).toEqual({ a1: 101, a2: 'string1' });
     expect(props('2')).toEqual({ a1: 102, a2: 'string2', a3: true });
     expect(props('3')).toEqual({ a1: 103, a2: 'string3', a3: false, a4: { id: 1, value: 1 }, a5: ['banana', 'apple'] });
     expect(props('6')).toEqual({ a1: 106, a2: 'string6', a3: true, a4: { id: 4, value: 444 }, a5: ['banana', 'orange'], a6: 341 });
-    expect(sandbox.users().find((u) => u.uid === '6')!.schema).toEqual({
+    expect(ctx.sandbox.users().find((u) => u.uid === '6')!.schema).toEqual({
       properties: { a1: 'real', a2: 'str', a3: 'bool', 'a4.id': 'int', 'a4.value': 'int', a5: 'strs', a6: 'int' },
     });
   });
@@ -185,7 +170,7 @@ describe('Meltano SDK target test streams', () => {
     const p = await load('camelcase_complex_schema.singer');
     const r = await runWith(p.config, p.text);
     expectAllLanded(r, p);
-    expect(sandbox.requests()).toEqual([]);
+    expect(ctx.sandbox.requests()).toEqual([]);
   });
 
   it('array_data: arrays of strings land typed strs', async () => {
@@ -194,7 +179,7 @@ describe('Meltano SDK target test streams', () => {
     expectAllLanded(r, p);
     expect(uids()).toEqual(['1', '2', '3', '4']);
     expect(props('4')).toEqual({ fruits: ['orange', 'banana', 'apple', 'pear'] });
-    expect(sandbox.users().find((u) => u.uid === '4')!.schema).toEqual({ properties: { fruits: 'strs' } });
+    expect(ctx.sandbox.users().find((u) => u.uid === '4')!.schema).toEqual({ properties: { fruits: 'strs' } });
   });
 
   it('encoded_string_data: every string arrives byte for byte', async () => {

@@ -2,13 +2,14 @@
  * Test harness: runs the target in-process (runTarget with the real fullstory-client) against a
  * sandbox on 127.0.0.1:0, with stdout, stderr and the dead-letter file captured.
  */
+import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger, MessageWriter, parseJson, ProgressReporter } from '@fullstory-singer/singer-core';
-import { fixturePath, MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
+import { fixturePath, MemoryWritable, parseOutputLines, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { ServerApiClient } from '@fullstory-singer/fullstory-client';
-import type { Sandbox } from 'fullstory-sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from 'fullstory-sandbox';
 import { settingsFromConfig } from '../src/config.js';
 import type { RunSummary } from '../src/summary.js';
 import { runTarget } from '../src/target.js';
@@ -51,6 +52,34 @@ class LineWatcher extends MemoryWritable {
 }
 
 /** Read a fixture under fixtures/singer. */
+/** What {@link sandboxPerFile} sets up: valid inside tests and hooks, not at module load. */
+export interface SandboxContext {
+  readonly sandbox: Sandbox;
+  readonly dir: string;
+}
+
+/**
+ * One sandbox for the test file (no bundles; `options` on top), reset before each test, and a fresh
+ * temp folder per test for dead-letter files and configs.
+ */
+export function sandboxPerFile(options: SandboxOptions): SandboxContext {
+  const ctx = {} as { sandbox: Sandbox; dir: string };
+  beforeAll(async () => {
+    ctx.sandbox = await startSandbox({ port: 0, bundles: 0, ...options });
+  });
+  afterAll(async () => {
+    await ctx.sandbox.close();
+  });
+  beforeEach(async () => {
+    ctx.sandbox.reset();
+    ctx.dir = await tempDir();
+  });
+  afterEach(async () => {
+    await removeTempDir(ctx.dir);
+  });
+  return ctx;
+}
+
 export function singerFixture(...parts: string[]): Promise<string> {
   return readFile(fixturePath('singer', ...parts), 'utf8');
 }

@@ -2,44 +2,30 @@
  * The target end to end against the sandbox (in-process, real HTTP client): mapping of each data
  * type, timestamps, property typing, dead-letter reasons, batching, the in-flight cap, state order.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ConfigError, InputError, RejectedRecordsError } from '@fullstory-singer/singer-core';
-import { fixturePath, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox } from 'fullstory-sandbox';
-import { batchPosts, runWith, sandboxConfig, singerFixture, usersInput } from './helpers.js';
+import { fixturePath } from '@fullstory-singer/singer-core/testing';
+import { startSandbox } from 'fullstory-sandbox';
+import { batchPosts, runWith, sandboxConfig, sandboxPerFile, singerFixture, usersInput } from './helpers.js';
 
-let sandbox: Sandbox;
-let dir: string;
+const ctx = sandboxPerFile({ jobLatencyMs: 20 });
 
 async function fixtureConfig(over: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const base = JSON.parse(await readFile(fixturePath('config', 'target-sandbox.json'), 'utf8')) as Record<string, unknown>;
-  return { ...base, ...sandboxConfig(sandbox, dir), ...over };
+  return { ...base, ...sandboxConfig(ctx.sandbox, ctx.dir), ...over };
 }
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 20 });
-});
-afterAll(async () => {
-  await sandbox.close();
-});
-beforeEach(async () => {
-  sandbox.reset();
-  dir = await tempDir();
-});
-afterEach(async () => {
-  await removeTempDir(dir);
-});
 
-const byUid = (uid: string) => sandbox.users().find((u) => u.uid === uid);
+const byUid = (uid: string) => ctx.sandbox.users().find((u) => u.uid === uid);
 
 describe('users', () => {
   it('upserts by uid with mapped fields and typed, renamed properties (users_mapping_and_types.singer)', async () => {
     const r = await runWith(await fixtureConfig(), await singerFixture('users_mapping_and_types.singer'));
     expect(r.error).toBeUndefined();
-    expect(sandbox.users()).toHaveLength(2);
+    expect(ctx.sandbox.users()).toHaveLength(2);
     const ada = byUid('1')!;
     // The later record won for the fields it sent; the rest of the properties stayed.
     expect(ada.display_name).toBe('Ada King');
@@ -70,7 +56,7 @@ describe('users', () => {
   });
 
   it('declares every property type from the SCHEMA (request bodies of a dry run)', async () => {
-    const bodies = join(dir, 'bodies.ndjson');
+    const bodies = join(ctx.dir, 'bodies.ndjson');
     const r = await runWith(await fixtureConfig({ dry_run: true, dry_run_path: bodies }), await singerFixture('users_mapping_and_types.singer'));
     expect(r.error).toBeUndefined();
     const first = (JSON.parse((await readFile(bodies, 'utf8')).split('\n')[0]!) as { body: { requests: Array<Record<string, unknown>> } }).body.requests[0]!;
@@ -107,7 +93,7 @@ describe('events', () => {
       epoch_milliseconds_string: '2024-03-15T14:23:23.123Z',
       epoch_seconds_fraction: '2024-03-15T14:23:23.500Z',
     };
-    const events = sandbox.events().map((e) => e.request);
+    const events = ctx.sandbox.events().map((e) => e.request);
     expect(events).toHaveLength(8);
     const got = Object.fromEntries(events.map((e) => [(e['properties'] as Record<string, unknown>)['form'], e['timestamp']]));
     expect(got).toEqual(expected);
@@ -133,12 +119,12 @@ describe('events', () => {
       .map((m) => JSON.stringify(m))
       .join('\n');
     const r = await runWith(
-      sandboxConfig(sandbox, dir, { streams: { s: { data_type: 'events', mapping: { session_id: 'sid' }, properties: { exclude: ['sid'] } } } }),
+      sandboxConfig(ctx.sandbox, ctx.dir, { streams: { s: { data_type: 'events', mapping: { session_id: 'sid' }, properties: { exclude: ['sid'] } } } }),
       input,
     );
     expect(r.error).toBeUndefined();
     // Identified by session alone (FullStory refuses user beside session.id); uid is a mapped field, not a property.
-    const sent = sandbox.events().map((e) => e.request);
+    const sent = ctx.sandbox.events().map((e) => e.request);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ session: { id: '123:456' }, name: 'Opened' });
     expect(sent[0]!['user']).toBeUndefined();
@@ -148,16 +134,16 @@ describe('events', () => {
       expect.objectContaining({ stream: 's', reason: 'rejected_by_fullstory', code: 'invalid_argument', record: { uid: 'b', event_name: 'Opened', sid: 'not-a-session' } }),
     ]);
 
-    sandbox.reset();
+    ctx.sandbox.reset();
     const recent = await runWith(
-      sandboxConfig(sandbox, dir, {
-        dead_letter_path: join(dir, 'r2.ndjson'),
+      sandboxConfig(ctx.sandbox, ctx.dir, {
+        dead_letter_path: join(ctx.dir, 'r2.ndjson'),
         streams: { s: { data_type: 'events', mapping: { use_most_recent_session: { value: true } }, properties: { include: [] } } },
       }),
       input,
     );
     expect(recent.error).toBeUndefined();
-    expect(sandbox.events().map((e) => e.request)).toEqual([
+    expect(ctx.sandbox.events().map((e) => e.request)).toEqual([
       { user: { uid: 'a' }, session: { use_most_recent: true }, name: 'Opened', timestamp: expect.any(String) },
       { user: { uid: 'b' }, session: { use_most_recent: true }, name: 'Opened', timestamp: expect.any(String) },
     ]);
@@ -186,7 +172,7 @@ describe('audience', () => {
   });
 
   it('an audience stream without audience_name is a config error naming it', async () => {
-    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'audience' }), usersInput('vip', 1));
+    const r = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'audience' }), usersInput('vip', 1));
     expect(r.error).toBeInstanceOf(ConfigError);
     expect(r.error!.message).toBe('streams.vip.audience_name: required for data_type "audience"');
   });
@@ -212,7 +198,7 @@ describe('dead-letter file', () => {
     // The records are the originals, as read.
     expect(r.deadLetters[6]!['record']).toEqual({ id: 8, uid: 'u'.repeat(300) });
     expect(r.deadLetters[1]!['message']).toBe('/updated: must match format "date-time"');
-    expect(sandbox.users().map((u) => u.uid).sort()).toEqual(['ok-1', 'ok-9']);
+    expect(ctx.sandbox.users().map((u) => u.uid).sort()).toEqual(['ok-1', 'ok-9']);
     expect(r.states).toEqual([{ accounts: 9 }]);
     expect(r.summary).toMatchObject({ recordsRead: 9, sent: 4, imported: 2, rejectedLocally: 5, rejectedByFullStory: 2, deadLettered: 7 });
     expect(r.stderr).toMatch(/rejected=7 .*dead_letter=\S*rejected\.ndjson/);
@@ -230,9 +216,9 @@ describe('dead-letter file', () => {
       JSON.stringify({ type: 'SCHEMA', stream: 'p', schema: { type: 'object', properties: { uid: { type: 'integer' } } }, key_properties: [] }),
       JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid: 'text' } }),
     ].join('\n');
-    const strict = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users' }), input);
+    const strict = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users' }), input);
     expect(strict.deadLetters).toHaveLength(1);
-    const lax = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users', validate_records: false, dead_letter_path: join(dir, 'x') }), input);
+    const lax = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users', validate_records: false, dead_letter_path: join(ctx.dir, 'x') }), input);
     expect(lax.deadLetters).toHaveLength(0);
     expect(byUid('text')).toBeDefined();
   });
@@ -242,14 +228,14 @@ describe('batching', () => {
   it('cuts batches at batch_size and sends the rest at the end', async () => {
     const lines = [JSON.stringify({ type: 'SCHEMA', stream: 'ev', schema: { type: 'object', properties: {} }, key_properties: [] })];
     for (let i = 0; i < 25; i++) lines.push(JSON.stringify({ type: 'RECORD', stream: 'ev', record: { uid: `u${i}`, event_name: 'E' } }));
-    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'events', batch_size: 10 }), lines.join('\n'), { progress: true });
+    const r = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'events', batch_size: 10 }), lines.join('\n'), { progress: true });
     expect(r.error).toBeUndefined();
     // Progress lines on stderr as jobs finish; the last one counts everything.
     expect(r.stderr).toMatch(/INFO progress: records read=25 sent=25 imported=25 rejected=0 jobs_in_flight=\d/);
     const sizes = new Map<string, number>();
-    for (const e of sandbox.events()) sizes.set(e.via, (sizes.get(e.via) ?? 0) + 1);
+    for (const e of ctx.sandbox.events()) sizes.set(e.via, (sizes.get(e.via) ?? 0) + 1);
     expect([...sizes.values()]).toEqual([10, 10, 5]);
-    const posts = batchPosts(sandbox, 'events');
+    const posts = batchPosts(ctx.sandbox, 'events');
     expect(posts).toHaveLength(3);
     // One Idempotency-Key per batch.
     expect(new Set(posts.map((p) => p.headers['idempotency-key'])).size).toBe(3);
@@ -260,17 +246,17 @@ describe('batching', () => {
       JSON.stringify({ type: 'SCHEMA', stream: 'p', schema: { type: 'object', properties: { uid: { type: 'string' }, ...extra } }, key_properties: [] });
     const rec = (uid: string) => JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid } });
     const input = [schema({}), rec('a'), JSON.stringify({ type: 'STATE', value: { s: 1 } }), rec('b'), schema({}), rec('c'), schema({ x: { type: 'integer' } }), rec('d')];
-    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users' }), input.join('\n'));
+    const r = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users' }), input.join('\n'));
     expect(r.error).toBeUndefined();
     // a+b (the repeated identical SCHEMA changes nothing), then c, then d.
-    expect(batchPosts(sandbox)).toHaveLength(2);
-    expect(sandbox.users()).toHaveLength(4);
+    expect(batchPosts(ctx.sandbox)).toHaveLength(2);
+    expect(ctx.sandbox.users()).toHaveLength(4);
   });
 
   it('sends a partial batch once it is max_batch_age_seconds old, while input is still open', async () => {
     const stream = new PassThrough();
     const states: unknown[] = [];
-    const running = runWith(sandboxConfig(sandbox, dir, { data_type: 'users', max_batch_age_seconds: 0.2 }), '', {
+    const running = runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users', max_batch_age_seconds: 0.2 }), '', {
       stream,
       onState: (v) => states.push(v),
     });
@@ -279,11 +265,11 @@ describe('batching', () => {
     while (states.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
     // The batch went out and its state was written before the input ended.
     expect(states).toEqual([{ at: 3 }]);
-    expect(sandbox.users()).toHaveLength(3);
+    expect(ctx.sandbox.users()).toHaveLength(3);
     stream.end();
     const r = await running;
     expect(r.error).toBeUndefined();
-    expect(batchPosts(sandbox)).toHaveLength(1);
+    expect(batchPosts(ctx.sandbox)).toHaveLength(1);
   });
 });
 
@@ -291,7 +277,7 @@ describe('jobs in flight', () => {
   it('never has more than max_jobs_in_flight unfinished jobs (checked by the sandbox)', async () => {
     const slow = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 60 });
     try {
-      const r = await runWith(sandboxConfig(slow, dir, { data_type: 'users', batch_size: 2, max_jobs_in_flight: 3 }), usersInput('p', 40));
+      const r = await runWith(sandboxConfig(slow, ctx.dir, { data_type: 'users', batch_size: 2, max_jobs_in_flight: 3 }), usersInput('p', 40));
       expect(r.error).toBeUndefined();
       expect(slow.users()).toHaveLength(40);
       expect(slow.maxConcurrentJobs()).toBeLessThanOrEqual(3);
@@ -316,7 +302,7 @@ describe('jobs in flight', () => {
           yield `${JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid: `u${i}` } })}\n`;
         }
       }
-      const r = await runWith(sandboxConfig(slow, dir, { data_type: 'users', batch_size: 10, max_jobs_in_flight: 2 }), '', { stream: input() });
+      const r = await runWith(sandboxConfig(slow, ctx.dir, { data_type: 'users', batch_size: 10, max_jobs_in_flight: 2 }), '', { stream: input() });
       expect(r.error).toBeUndefined();
       expect(slow.users()).toHaveLength(120);
       expect(maxHeld).toBeLessThanOrEqual(10 * (2 + 1));
@@ -333,7 +319,7 @@ describe('jobs in flight', () => {
       const seen: number[] = [];
       const problems: string[] = [];
       const r = await runWith(
-        sandboxConfig(slow, dir, { data_type: 'users', batch_size: 3, max_jobs_in_flight: 4 }),
+        sandboxConfig(slow, ctx.dir, { data_type: 'users', batch_size: 3, max_jobs_in_flight: 4 }),
         usersInput('p', 30, 'u', (i) => [JSON.stringify({ type: 'STATE', value: { done: i } })]),
         {
           onState: (v) => {
@@ -361,8 +347,8 @@ describe('jobs in flight', () => {
     const steps = r.states.map((s) => (s as { step: number }).step);
     expect([...steps].sort()).toEqual(steps);
     expect(steps[steps.length - 1]).toBe(4);
-    expect(sandbox.users()).toHaveLength(3);
-    expect(sandbox.events()).toHaveLength(2);
+    expect(ctx.sandbox.users()).toHaveLength(3);
+    expect(ctx.sandbox.events()).toHaveLength(2);
     expect(r.stderr).toMatch(/message type not used by this target; skipped type=ACTIVATE_VERSION/);
   });
 
@@ -371,7 +357,7 @@ describe('jobs in flight', () => {
     try {
       const usersAtState: number[] = [];
       const r = await runWith(
-        sandboxConfig(slow, dir, { data_type: 'users', wait_for_jobs: false }),
+        sandboxConfig(slow, ctx.dir, { data_type: 'users', wait_for_jobs: false }),
         `${usersInput('p', 2)}${JSON.stringify({ type: 'STATE', value: { s: 1 } })}\n`,
         { onState: () => usersAtState.push(slow.users().length) },
       );
@@ -391,7 +377,7 @@ describe('bad input and config', () => {
     expect(r.error).toBeInstanceOf(InputError);
     expect(r.error!.exitCode).toBe(3);
     expect(r.error!.message).toMatch(/^stdin:5: not valid JSON/);
-    expect(sandbox.users().map((u) => u.uid).sort()).toEqual(['before-1', 'before-2']);
+    expect(ctx.sandbox.users().map((u) => u.uid).sort()).toEqual(['before-1', 'before-2']);
     expect(r.states).toEqual([{ people: 'before-2' }]);
   });
 
@@ -400,32 +386,32 @@ describe('bad input and config', () => {
       JSON.stringify({ type: 'SCHEMA', stream: 'p', schema: { type: 'object', properties: { uid: { $ref: '#/definitions/missing' } } }, key_properties: [] }),
       JSON.stringify({ type: 'RECORD', stream: 'p', record: { uid: 'x' } }),
     ].join('\n');
-    const r = await runWith(sandboxConfig(sandbox, dir, { data_type: 'users' }), input);
+    const r = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { data_type: 'users' }), input);
     expect(r.error).toBeInstanceOf(InputError);
     expect(r.error!.message).toMatch(/^stdin:1: SCHEMA for stream "p" is not a valid JSON Schema/);
-    expect(sandbox.requests()).toEqual([]);
+    expect(ctx.sandbox.requests()).toEqual([]);
   });
 
   it('a stream with no data type is a config error at its SCHEMA, naming the stream', async () => {
     const input = `${usersInput('known', 2)}${usersInput('unknown_stream', 1)}`;
-    const r = await runWith(sandboxConfig(sandbox, dir, { streams: { known: { data_type: 'users' } } }), input);
+    const r = await runWith(sandboxConfig(ctx.sandbox, ctx.dir, { streams: { known: { data_type: 'users' } } }), input);
     expect(r.error).toBeInstanceOf(ConfigError);
     expect(r.error!.message).toMatch(/stream "unknown_stream": no data type/);
     // What was read before it still went out.
-    expect(sandbox.users()).toHaveLength(2);
+    expect(ctx.sandbox.users()).toHaveLength(2);
   });
 });
 
 describe('dry run', () => {
   it('maps, validates and batches, sends nothing, writes the bodies, emits no state', async () => {
     const cfg = JSON.parse(await readFile(fixturePath('config', 'target-dry-run.json'), 'utf8')) as Record<string, unknown>;
-    const bodies = join(dir, 'bodies.ndjson');
+    const bodies = join(ctx.dir, 'bodies.ndjson');
     const r = await runWith(
-      { ...cfg, dead_letter_path: join(dir, 'rejected.ndjson'), dry_run_path: bodies },
+      { ...cfg, dead_letter_path: join(ctx.dir, 'rejected.ndjson'), dry_run_path: bodies },
       `${usersInput('p', 5)}${JSON.stringify({ type: 'RECORD', stream: 'p', record: { n: 1 } })}\n${JSON.stringify({ type: 'STATE', value: { s: 1 } })}\n`,
     );
     expect(r.error).toBeUndefined();
-    expect(sandbox.requests()).toEqual([]);
+    expect(ctx.sandbox.requests()).toEqual([]);
     expect(r.states).toEqual([]);
     const lines = (await readFile(bodies, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => (l['body'] as { requests: unknown[] }).requests.length)).toEqual([2, 2, 1]);
