@@ -8,6 +8,7 @@ import { ConfigError, ExitCode, SingerError } from './errors.js';
 import { createLogger, resolveLogLevel, type LogLevel, type Logger } from './logger.js';
 import type { JsonSchema } from './messages.js';
 import { Redactor } from './redact.js';
+import { isStdoutClosed, StdoutClosedError, StopRequested } from './stop.js';
 
 /**
  * Thrown to stop the program early with an exit code and no error output (after `--help` or
@@ -46,6 +47,9 @@ export interface RunMainOptions {
 
 /**
  * Runs a CLI program and exits. The program returns its exit code (or nothing for 0).
+ * - stdout closed by its reader (EPIPE, {@link StdoutClosedError}): one line, exit 141.
+ * - {@link StopRequested} (a graceful stop after SIGINT/SIGTERM): one line `<name>: <message>`,
+ *   exit 130 or 143.
  * - {@link SingerError}: one line `<name>: error: <message>` on stderr, exit with its `exitCode`.
  * - {@link ExitRequest}: exit with its code, no output.
  * - anything else (a bug): `<name>: error: internal error: <message> (rerun with --log-level debug
@@ -81,6 +85,15 @@ export function reportError(err: unknown, name: string, logger: Logger, out: Nod
   const line = (text: string): void => {
     out.write(`${redactor.redact(text)}\n`);
   };
+  if (isStdoutClosed(err)) {
+    // The process reading our stdout went away (`| head`, a target that died): not a bug of ours.
+    line(`${name}: ${new StdoutClosedError().message}`);
+    return ExitCode.STDOUT_CLOSED;
+  }
+  if (err instanceof StopRequested) {
+    line(`${name}: ${oneLine(err.message)}`);
+    return err.exitCode;
+  }
   if (err instanceof SingerError) {
     line(`${name}: error: ${oneLine(err.message)}`);
     if (debug) {
@@ -89,11 +102,6 @@ export function reportError(err: unknown, name: string, logger: Logger, out: Nod
       if (cause !== undefined) line(`caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
     }
     return err.exitCode;
-  }
-  if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') {
-    // The process reading our stdout went away (e.g. the target died): not a bug of ours.
-    line(`${name}: error: output closed by the reading process (EPIPE)`);
-    return ExitCode.INTERNAL;
   }
   const message = err instanceof Error ? err.message : String(err);
   line(`${name}: error: internal error: ${oneLine(message)}${debug ? '' : ' (rerun with --log-level debug for details)'}`);
@@ -107,8 +115,9 @@ function oneLine(text: string): string {
 
 async function exitProcess(code: number): Promise<void> {
   process.exitCode = code;
-  // Let buffered stdout reach the reader before exiting (an empty write calls back once flushed).
-  if (!process.stdout.destroyed && process.stdout.writable) {
+  // Let buffered stdout reach the reader before exiting (an empty write calls back once flushed);
+  // a stdout that failed (EPIPE) would never call back.
+  if (!process.stdout.destroyed && process.stdout.writable && !process.stdout.errored) {
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   }
   process.exit(code);

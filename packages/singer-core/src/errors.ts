@@ -1,11 +1,11 @@
 /**
  * One error hierarchy for both CLIs. Every error has a stable `code` (for tests and log
- * scraping) and the process exit code documented in shared/spec/tap.md ("Errors and exit codes").
+ * scraping) and the process exit code documented in the README's exit-code table.
  * `cause` is kept but non-enumerable, so logging or serialising an error never drags a nested
  * object (which might hold a request with a secret) into the output.
  */
 
-/** Process exit codes shared by tap-fullstory and target-fullstory (spec/tap.md). */
+/** Process exit codes shared by tap-fullstory and target-fullstory (README, "Exit codes"). */
 export const ExitCode = {
   OK: 0,
   INTERNAL: 1,
@@ -14,6 +14,12 @@ export const ExitCode = {
   AUTH: 4,
   UNAVAILABLE: 5,
   REJECTED: 6,
+  /** Stopped by SIGINT after a graceful stop (128 + 2). */
+  INTERRUPTED_SIGINT: 130,
+  /** stdout was closed by its reader, as a process ended by SIGPIPE (128 + 13). */
+  STDOUT_CLOSED: 141,
+  /** Stopped by SIGTERM after a graceful stop (128 + 15). */
+  INTERRUPTED_SIGTERM: 143,
 } as const;
 
 /** Options accepted by every {@link SingerError} constructor. */

@@ -47,6 +47,16 @@ export {
   type InputErrorOptions,
 } from './errors.js';
 export { Redactor, REDACTED } from './redact.js';
+export {
+  installStopSignals,
+  isStdoutClosed,
+  StopRequested,
+  StdoutClosedError,
+  type StopSignals,
+  type StopSignalsOptions,
+  type StopSignalName,
+  type SignalSource,
+} from './stop.js';
 export { createLogger, resolveLogLevel, formatFields, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
 export { ProgressReporter, type ProgressOptions } from './progress.js';
 export {

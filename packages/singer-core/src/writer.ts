@@ -5,6 +5,7 @@
  */
 import { stringifyJson } from './json.js';
 import type { OtherMessage, SingerMessage } from './messages.js';
+import { StdoutClosedError } from './stop.js';
 
 /** Options of {@link MessageWriter}. */
 export interface MessageWriterOptions {
@@ -43,7 +44,7 @@ export class MessageWriter {
     this.#batch =
       options.batch ?? (typeof (out as { _writev?: unknown })._writev === 'function' && typeof (out as { cork?: unknown }).cork === 'function');
     out.on('error', (err: Error) => {
-      this.#error ??= err;
+      this.#error ??= asWriterError(err);
     });
   }
 
@@ -114,18 +115,21 @@ export class MessageWriter {
       };
       const onError = (err: Error): void => {
         cleanup();
-        this.#error ??= err;
-        reject(err);
+        this.#error ??= asWriterError(err);
+        reject(this.#error);
       };
       const onClose = (): void => {
         cleanup();
-        const err = this.#error ?? Object.assign(new Error('output stream closed before all messages were written'), { code: 'EPIPE' });
-        this.#error = err;
-        reject(err);
+        this.#error ??= new StdoutClosedError();
+        reject(this.#error);
       };
       out.on('drain', onDrain);
       out.on('error', onError);
       out.on('close', onClose);
     });
   }
+}
+
+function asWriterError(err: Error): Error {
+  return (err as NodeJS.ErrnoException).code === 'EPIPE' ? new StdoutClosedError({ cause: err }) : err;
 }

@@ -11,6 +11,8 @@ import {
   Redactor,
   runMain,
   type RunMainOptions,
+  StdoutClosedError,
+  StopRequested,
 } from '@fullstory-singer/singer-core';
 import { collectMessages, MemoryWritable, repoRoot, runBin } from '@fullstory-singer/singer-core/testing';
 
@@ -66,11 +68,27 @@ describe('runMain', () => {
     expect(debug.lines.join('\n')).not.toContain(SECRET);
   });
 
-  it('says plainly when the reader of stdout went away (EPIPE)', async () => {
-    const result = await run(async () => {
+  it('says plainly when the reader of stdout went away (EPIPE), with its own exit code 141', async () => {
+    const line = 'tool: stdout was closed by the reading process (EPIPE); stopping';
+    const raw = await run(async () => {
       throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
     });
-    expect(result).toEqual({ code: 1, lines: ['tool: error: output closed by the reading process (EPIPE)'] });
+    expect(raw).toEqual({ code: 141, lines: [line] });
+    const ours = await run(async () => {
+      throw new StdoutClosedError();
+    });
+    expect(ours).toEqual({ code: 141, lines: [line] });
+  });
+
+  it('ends a graceful stop with one line and 130 (SIGINT) or 143 (SIGTERM)', async () => {
+    const sigint = await run(async () => {
+      throw new StopRequested('SIGINT', 'interrupted by SIGINT; the last state printed is safe');
+    });
+    expect(sigint).toEqual({ code: 130, lines: ['tool: interrupted by SIGINT; the last state printed is safe'] });
+    const sigterm = await run(async () => {
+      throw new StopRequested('SIGTERM');
+    });
+    expect(sigterm).toEqual({ code: 143, lines: ['tool: interrupted by SIGTERM'] });
   });
 
   it('exits quietly for an ExitRequest', async () => {

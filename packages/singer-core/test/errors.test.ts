@@ -12,8 +12,19 @@ import {
 } from '@fullstory-singer/singer-core';
 
 describe('errors', () => {
-  it('uses the exit codes of spec/tap.md', () => {
-    expect(ExitCode).toEqual({ OK: 0, INTERNAL: 1, CONFIG: 2, BAD_INPUT: 3, AUTH: 4, UNAVAILABLE: 5, REJECTED: 6 });
+  it('uses the documented exit codes (README, "Exit codes")', () => {
+    expect(ExitCode).toEqual({
+      OK: 0,
+      INTERNAL: 1,
+      CONFIG: 2,
+      BAD_INPUT: 3,
+      AUTH: 4,
+      UNAVAILABLE: 5,
+      REJECTED: 6,
+      INTERRUPTED_SIGINT: 130,
+      STDOUT_CLOSED: 141,
+      INTERRUPTED_SIGTERM: 143,
+    });
   });
 
   it.each([

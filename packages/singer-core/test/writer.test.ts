@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { MessageWriter, recordMessage, schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
+import { MessageWriter, recordMessage, schemaMessage, stateMessage, StdoutClosedError } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 
 describe('MessageWriter', () => {
@@ -86,6 +86,15 @@ describe('MessageWriter', () => {
     expect(Math.max(...batches)).toBeGreaterThan(1);
   });
 
+  it('keeps other stream errors as they are', async () => {
+    const out = new MemoryWritable({ highWaterMark: 16 });
+    out.pause();
+    const writer = new MessageWriter(out);
+    const waiting = writer.writeJson({ a: 'this line alone fills the buffer' });
+    out.destroy(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    await expect(waiting).rejects.toMatchObject({ code: 'ENOSPC' });
+  });
+
   it('rejects pending and later writes when the stream fails (e.g. EPIPE)', async () => {
     const out = new MemoryWritable({ highWaterMark: 16 });
     out.pause();
@@ -93,9 +102,10 @@ describe('MessageWriter', () => {
     const first = writer.writeJson({ a: 'this line alone fills the buffer' });
     const second = writer.writeJson({ b: 2 });
     out.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-    await expect(first).rejects.toThrow('EPIPE');
-    await expect(second).rejects.toThrow('EPIPE');
-    await expect(writer.writeJson({ c: 3 })).rejects.toThrow('EPIPE');
+    await expect(first).rejects.toBeInstanceOf(StdoutClosedError);
+    await expect(second).rejects.toBeInstanceOf(StdoutClosedError);
+    await expect(writer.writeJson({ c: 3 })).rejects.toBeInstanceOf(StdoutClosedError);
+    await expect(writer.writeJson({ c: 3 })).rejects.toMatchObject({ exitCode: 141, code: 'STDOUT_CLOSED' });
     expect(out.text()).toBe('{"a":"this line alone fills the buffer"}\n');
   });
 
@@ -105,7 +115,7 @@ describe('MessageWriter', () => {
     const writer = new MessageWriter(out);
     const waiting = writer.writeJson({ a: 'this line alone fills the buffer' });
     out.destroy();
-    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(waiting).rejects.toBeInstanceOf(StdoutClosedError);
   });
 
   it('with endStream: false, end() flushes without ending the stream (as for stdout)', async () => {
