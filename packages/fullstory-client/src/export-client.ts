@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { parseJson } from '@fullstory-singer/singer-core';
 import { ApiError } from './errors.js';
-import { FullStoryApi } from './api-base.js';
+import { HttpCore } from './http-core.js';
 import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
@@ -19,9 +19,11 @@ const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Expo
  * The legacy Data Export v1 API: list completed bundles and download one.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
-export class ExportClient extends FullStoryApi {
+export class ExportClient {
+  private readonly http: HttpCore;
+
   constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+    this.http = new HttpCore(options, AUTH_HINT);
   }
 
   /**

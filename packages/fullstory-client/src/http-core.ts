@@ -21,6 +21,14 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Short name for logs and metrics, e.g. `export/list`. */
   endpoint: string;
+  /**
+   * Non-2xx statuses handed back to the caller as a {@link JsonResponse} instead of being classified
+   * here: the typed API client that sent the call knows what they mean for it (a batch refused for its
+   * content, a key that may not read job results).
+   */
+  passStatuses?: readonly number[];
+  /** Aborts the call: the attempt in flight and any wait between attempts; the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A 2xx answer to a JSON call. */
@@ -47,9 +55,6 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * the pure functions of retry-policy.ts and the waits go through the injected `sleep`.
  */
 export class HttpCore {
-  /** Called with the wait in ms on every 429, before waiting. */
-  onThrottle: ((retryAfterMs: number) => void) | undefined;
-
   private readonly got: Got;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -93,10 +98,12 @@ export class HttpCore {
         ...this.gotOptions(spec),
         responseType: 'text',
         timeout: { request: this.options.timeoutMs },
+        ...(spec.signal ? { signal: spec.signal } : {}),
       });
       const text = response.body;
-      return response.statusCode >= 200 && response.statusCode < 300
-        ? { ok: true, status: response.statusCode, value: { status: response.statusCode, text } }
+      const status = response.statusCode;
+      return (status >= 200 && status < 300) || spec.passStatuses?.includes(status) === true
+        ? { ok: true, status, value: { status, text } }
         : { ok: false, status: response.statusCode, headers: response.headers, text };
     });
   }
@@ -154,13 +161,17 @@ export class HttpCore {
     let failures = 0; // 5xx, 408 and network failures so far: bounded by maxRetries
     let throttles = 0; // 429s so far: bounded by the total wait, not by count
     let throttledMs = 0;
+    const signal = spec.signal;
     for (;;) {
+      signal?.throwIfAborted();
       const started = performance.now();
       let outcome: Outcome<T>;
       try {
         outcome = await attempt();
       } catch (err) {
         this.recordDuration(spec, started, undefined);
+        // Aborted by the caller: not a network failure, nothing to retry.
+        signal?.throwIfAborted();
         const cause = sanitizedCause(err, this.options.apiKey);
         const reason = describeNetworkError(cause);
         if (!isRetryableNetworkError(err)) {
@@ -172,7 +183,7 @@ export class HttpCore {
         const delay = backoffDelay(failures, backoff);
         failures += 1;
         this.options.logger?.warn(`${label} failed; retrying`, { reason, attempt: failures, wait_ms: delay });
-        await this.sleep(delay);
+        await this.wait(delay, signal);
         continue;
       }
       this.recordDuration(spec, started, outcome.status);
@@ -190,9 +201,9 @@ export class HttpCore {
           );
         }
         throttledMs += delay;
-        this.onThrottle?.(delay);
+        this.options.onThrottle?.(delay);
         this.options.logger?.info(`${label} throttled by FullStory (429); waiting`, { wait_ms: delay, throttles });
-        await this.sleep(delay);
+        await this.wait(delay, signal);
         continue;
       }
       if (status === 401 || status === 403) {
@@ -207,10 +218,26 @@ export class HttpCore {
         const delay = Math.min(this.maxRetryAfterMs, retryDelay({ attempt: failures, status, retryAfter, now: this.now(), ...backoff }));
         failures += 1;
         this.options.logger?.warn(`${label} got ${status}; retrying`, { attempt: failures, wait_ms: delay });
-        await this.sleep(delay);
+        await this.wait(delay, signal);
         continue;
       }
       throw this.apiError(label, status, text);
+    }
+  }
+
+  /** The injected sleep, cut short (rejecting with the reason) when `signal` aborts. */
+  private async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return this.sleep(ms);
+    signal.throwIfAborted();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(ms), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
     }
   }
 

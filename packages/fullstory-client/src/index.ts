@@ -1,4 +1,4 @@
-// Public API of @fullstory-singer/fullstory-client (see /work/notes/contract.md and README.md).
+// Public API of @fullstory-singer/fullstory-client (see README.md).
 export { resolveHosts, regionFromKey, isLoopbackHost } from './hosts.js';
 export type { Region, HostPurpose, ResolveHostsOptions } from './hosts.js';
 export {
@@ -18,5 +18,5 @@ export type { ApiErrorDetails } from './errors.js';
 export { BodyInterruptedError } from './body-stream.js';
 export { ExportClient } from './export-client.js';
 export type { ExportBundle } from './export-client.js';
-export { ServerApiClient } from './server-api-client.js';
-export type { JobKind, JobStatus, ErrorItem, Page } from './server-api-client.js';
+export { ServerApiClient, BatchRefusedError } from './server-api-client.js';
+export type { JobKind, JobStatus, ErrorItem, Page, CallOptions } from './server-api-client.js';

@@ -15,6 +15,11 @@ export interface ClientOptions {
   timeoutMs: number;
   /** How many times a 5xx, 408 or network failure is retried before `UnavailableError` (429s are not counted). */
   maxRetries: number;
+  /**
+   * Called with the wait in ms on every 429, before waiting (the target lowers its jobs in flight).
+   * Given once, at construction: the client holds no mutable hook.
+   */
+  onThrottle?: (retryAfterMs: number) => void;
   /** Where warnings, throttling notices and `http_request_duration` metrics go. Default: nowhere. */
   logger?: Logger;
   /** Waits between attempts (default: a real timer). Tests inject one that records and returns at once. */

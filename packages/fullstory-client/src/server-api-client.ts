@@ -1,7 +1,6 @@
-import { parseJson, stringifyJson } from '@fullstory-singer/singer-core';
-import { ApiError } from './errors.js';
-import { FullStoryApi } from './api-base.js';
-import type { JsonResponse, RequestSpec } from './http-core.js';
+import { parseJson } from '@fullstory-singer/singer-core';
+import { ApiError, scrub } from './errors.js';
+import { HttpCore, type JsonResponse, type RequestSpec } from './http-core.js';
 import type { ClientOptions } from './options.js';
 
 /** The two batch import APIs of Server API v2. */
@@ -33,40 +32,84 @@ export interface Page<T> {
   nextPageToken?: string;
 }
 
-// fullstory-api.md §1/§5: which of 401 and 403 a bad key gets is UNVERIFIED, so both say the same.
-const AUTH_HINT =
-  'check that the key is valid and not revoked; reading import jobs needs a key with Admin or Architect permission';
+/** Options of each call. */
+export interface CallOptions {
+  /** Aborts the call (and its retries); it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * FullStory refused a whole batch for what it holds: 400 (an invalid item, when FullStory checks items
+ * at creation; https://developer.fullstory.com/server/v2/users/create-batch-user-import-job) or 413
+ * (the body is too large, usually from a proxy: FullStory publishes no byte limit). Retrying the same
+ * body cannot help; smaller batches may.
+ */
+export class BatchRefusedError extends ApiError {
+  /** True for 413 (too large), false for 400 (invalid content). */
+  readonly tooLarge: boolean;
+  /** FullStory's error message (or a description of a body that was not FullStory's), key removed. */
+  readonly apiMessage: string;
+
+  constructor(message: string, details: { status: number; apiCode: string; apiMessage: string }) {
+    super(message, { status: details.status, apiCode: details.apiCode });
+    this.tooLarge = details.status === 413;
+    this.apiMessage = details.apiMessage;
+  }
+}
+
+// Which of 401 and 403 a bad key gets is not documented, so both say the same. A Standard key may
+// create batch imports and read their status (https://developer.fullstory.com/server/authentication/).
+const AUTH_HINT = 'check that the key is valid and not revoked';
+
+/** Statuses of a batch create that mean "this body, never": see {@link BatchRefusedError}. */
+const REFUSED = [400, 413] as const;
+/** A job's `/errors` and `/imports` list user data, which a Standard key may not view. */
+const RESULTS_FORBIDDEN = [403] as const;
 
 /**
  * Server API v2 batch imports: create a job, poll it, page through its errors and imports.
- * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
+ * Errors: `BatchRefusedError` (400/413 on create), `AuthError` (401/403), `ApiError` (other refusals),
+ * `UnavailableError` (retries exhausted); with `signal` aborted, the signal's reason.
  */
-export class ServerApiClient extends FullStoryApi {
-  constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+export class ServerApiClient {
+  private readonly http: HttpCore;
+
+  constructor(private readonly options: ClientOptions) {
+    this.http = new HttpCore(options, AUTH_HINT);
   }
 
   /**
-   * `POST /v2/{kind}/batch` with `Idempotency-Key: <idempotencyKey>`, the same key on every retry so
-   * a retried request cannot create a second job. `bigint` values in the body are sent as exact integers.
+   * `POST /v2/{kind}/batch` of `body` (the JSON text `{"requests": [...]}`, serialised by the caller so
+   * that it can build it once, e.g. with exact big integers) with `Idempotency-Key: <idempotencyKey>`,
+   * the same key and bytes on every retry so a retried request cannot create a second job.
+   * @throws BatchRefusedError on 400 or 413
    */
-  async createBatch(kind: JobKind, body: { requests: unknown[] }, idempotencyKey: string): Promise<{ id: string; status: string }> {
+  async createBatch(kind: JobKind, body: string, idempotencyKey: string, options: CallOptions = {}): Promise<{ id: string; status: string }> {
     const spec: RequestSpec = {
       method: 'POST',
       path: `/v2/${kind}/batch`,
-      body: stringifyJson(body),
+      body,
       headers: { 'idempotency-key': idempotencyKey },
       endpoint: `${kind}/batch`,
+      passStatuses: REFUSED,
+      ...(options.signal ? { signal: options.signal } : {}),
     };
-    const job = field(spec, objectBody(spec, await this.http.requestJson(spec)), 'job');
+    const response = await this.http.requestJson(spec);
+    if (response.status === 400 || response.status === 413) throw this.refused(spec, response);
+    const job = field(spec, objectBody(spec, response), 'job');
     const { id, status } = (job ?? {}) as { id?: unknown; status?: unknown };
     if (typeof id !== 'string' || id === '') throw unexpected(spec, 200, 'no job.id');
     return { id, status: typeof status === 'string' ? status : 'PROCESSING' };
   }
 
   /** `GET /v2/{kind}/batch/{jobId}`: the job's status and counts. */
-  async getJob(kind: JobKind, jobId: string): Promise<JobStatus> {
-    const spec: RequestSpec = { method: 'GET', path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}`, endpoint: `${kind}/batch/status` };
+  async getJob(kind: JobKind, jobId: string, options: CallOptions = {}): Promise<JobStatus> {
+    const spec: RequestSpec = {
+      method: 'GET',
+      path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}`,
+      endpoint: `${kind}/batch/status`,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     const body = objectBody(spec, await this.http.requestJson(spec));
     const job = (field(spec, body, 'job') ?? {}) as { id?: unknown; status?: unknown };
     if (typeof job.status !== 'string') throw unexpected(spec, 200, 'no job.status');
@@ -79,38 +122,74 @@ export class ServerApiClient extends FullStoryApi {
   }
 
   /**
-   * `GET /v2/{kind}/batch/{jobId}/errors?page_token=`: one page of failed requests, or `'processing'`
-   * while the job still runs (FullStory answers 202 with an empty body then).
+   * `GET /v2/{kind}/batch/{jobId}/errors?page_token=`: one page of failed requests; `'processing'`
+   * while the job still runs (FullStory answers 202 with an empty body then); `'forbidden'` when the
+   * key may not read job results (403: the list holds user data, which a Standard key may not view).
    */
-  async getJobErrors(kind: JobKind, jobId: string, pageToken?: string): Promise<Page<ErrorItem> | 'processing'> {
-    const page = await this.listPage(kind, jobId, 'errors', pageToken);
-    if (page === 'processing') return page;
+  async getJobErrors(kind: JobKind, jobId: string, pageToken?: string, options: CallOptions = {}): Promise<Page<ErrorItem> | 'processing' | 'forbidden'> {
+    const page = await this.listPage(kind, jobId, 'errors', pageToken, options);
+    if (typeof page === 'string') return page;
     return { ...page, results: page.results.map((item) => toErrorItem(item)) };
   }
 
   /**
-   * `GET /v2/{kind}/batch/{jobId}/imports?page_token=`: one page of imported items, or `'processing'`
-   * while the job still runs (202).
+   * `GET /v2/{kind}/batch/{jobId}/imports?page_token=`: one page of imported items; `'processing'`
+   * (202) or `'forbidden'` (403) as for {@link getJobErrors}.
    */
-  async getJobImports(kind: JobKind, jobId: string, pageToken?: string): Promise<Page<unknown> | 'processing'> {
-    return this.listPage(kind, jobId, 'imports', pageToken);
+  async getJobImports(kind: JobKind, jobId: string, pageToken?: string, options: CallOptions = {}): Promise<Page<unknown> | 'processing' | 'forbidden'> {
+    return this.listPage(kind, jobId, 'imports', pageToken, options);
   }
 
-  private async listPage(kind: JobKind, jobId: string, list: 'errors' | 'imports', pageToken?: string): Promise<Page<unknown> | 'processing'> {
+  private async listPage(
+    kind: JobKind,
+    jobId: string,
+    list: 'errors' | 'imports',
+    pageToken: string | undefined,
+    options: CallOptions,
+  ): Promise<Page<unknown> | 'processing' | 'forbidden'> {
     const spec: RequestSpec = {
       method: 'GET',
       path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}/${list}`,
-      // fullstory-api.md §6: the parameter is `page_token` (the SDK once misspelt it).
+      // The parameter is `page_token` (https://developer.fullstory.com/server/v2/users/get-batch-user-import-errors).
       searchParams: pageToken === undefined ? undefined : { page_token: pageToken },
       endpoint: `${kind}/batch/${list}`,
+      passStatuses: RESULTS_FORBIDDEN,
+      ...(options.signal ? { signal: options.signal } : {}),
     };
     const response = await this.http.requestJson(spec);
     if (response.status === 202) return 'processing';
+    if (response.status === 403) return 'forbidden';
     const body = objectBody(spec, response);
     const results = body.results ?? [];
     if (!Array.isArray(results)) throw unexpected(spec, response.status, '"results" is not an array');
     const token = body.next_page_token;
     return typeof token === 'string' && token !== '' ? { results, nextPageToken: token } : { results };
+  }
+
+  private refused(spec: RequestSpec, response: JsonResponse): BatchRefusedError {
+    const { code, message } = errorFields(response.text);
+    const tooLarge = response.status === 413;
+    const apiCode = code ?? (tooLarge ? 'payload_too_large' : 'invalid_argument');
+    const apiMessage = scrub(message ?? (tooLarge ? 'request body too large' : 'invalid request'), this.options.apiKey).slice(0, 500);
+    return new BatchRefusedError(`${spec.method} ${spec.path}: FullStory refused the batch (${response.status}): ${apiCode}: ${apiMessage}`, {
+      status: response.status,
+      apiCode,
+      apiMessage,
+    });
+  }
+}
+
+/** `code` and `message` of a FullStory error body `{"code", "message"}`, when it is one. */
+function errorFields(text: string): { code?: string; message?: string } {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (!isRecord(body)) return {};
+    return {
+      ...(typeof body.code === 'string' && body.code !== '' ? { code: body.code } : {}),
+      ...(typeof body.message === 'string' && body.message !== '' ? { message: body.message } : {}),
+    };
+  } catch {
+    return {};
   }
 }
 

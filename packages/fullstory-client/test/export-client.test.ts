@@ -77,10 +77,9 @@ describe('ExportClient.listBundles', () => {
 
   it('honours Retry-After on 429, calls onThrottle, and does not count 429s against maxRetries', async () => {
     const { url, seen } = await serve((_req, res, _seen, i) => (i < 3 ? sendJson(res, 429, { code: 'too_many_requests', message: 'slow down' }, { 'retry-after': '7' }) : sendJson(res, 200, BUNDLES)));
-    const options = testOptions(url, { maxRetries: 0 });
-    const client = new ExportClient(options);
     const throttles: number[] = [];
-    client.onThrottle = (ms) => throttles.push(ms);
+    const options = testOptions(url, { maxRetries: 0, onThrottle: (ms) => throttles.push(ms) });
+    const client = new ExportClient(options);
 
     const bundles = await client.listBundles(0);
 

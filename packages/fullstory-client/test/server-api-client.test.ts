@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
 import { ApiError } from '../src/errors.js';
-import { ServerApiClient } from '../src/server-api-client.js';
+import { BatchRefusedError, ServerApiClient } from '../src/server-api-client.js';
 import { TEST_KEY, testOptions } from './helpers/fakes.js';
 import { sendEmpty, sendJson, startServer } from './helpers/http-server.js';
 import type { Handler, TestServer } from './helpers/http-server.js';
@@ -30,7 +30,7 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
 const JOB = { job: { id: 'otpo123=', status: 'PROCESSING', created: '2019-04-18T14:36:11.123Z' } };
 
 describe('ServerApiClient.createBatch', () => {
-  it('posts the batch as JSON with the same Idempotency-Key and body on every retry', async () => {
+  it('posts the body it is given with the same Idempotency-Key and bytes on every retry', async () => {
     const { url, seen } = await serve((req, res, _seen, i) => {
       if (i === 0) return sendJson(res, 500, { code: 'server_error', message: 'try again' });
       if (i === 1) return req.socket.destroy();
@@ -38,9 +38,9 @@ describe('ServerApiClient.createBatch', () => {
       sendJson(res, 200, JOB);
     });
     const client = new ServerApiClient(testOptions(url));
-    const requests = [{ uid: 'u1', properties: { big: 12345678901234567890n, plan: 'paid' } }];
+    const body = '{"requests":[{"uid":"u1","properties":{"big":12345678901234567890,"plan":"paid"}}]}';
 
-    const job = await client.createBatch('users', { requests }, 'batch-key-1');
+    const job = await client.createBatch('users', body, 'batch-key-1');
 
     expect(job).toEqual({ id: 'otpo123=', status: 'PROCESSING' });
     expect(seen).toHaveLength(4);
@@ -50,47 +50,79 @@ describe('ServerApiClient.createBatch', () => {
       expect(request.headers['idempotency-key']).toBe('batch-key-1');
       expect(request.headers.authorization).toBe(`Basic ${TEST_KEY}`);
       expect(request.headers['content-type']).toBe('application/json');
-      expect(request.body).toBe('{"requests":[{"uid":"u1","properties":{"big":12345678901234567890,"plan":"paid"}}]}');
+      expect(request.body).toBe(body);
     }
   });
 
   it('posts events batches to /v2/events/batch', async () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 200, JOB));
-    await new ServerApiClient(testOptions(url)).createBatch('events', { requests: [{ name: 'x' }] }, 'k');
+    await new ServerApiClient(testOptions(url)).createBatch('events', '{"requests":[{"name":"x"}]}', 'k');
     expect(seen[0]!.url.pathname).toBe('/v2/events/batch');
   });
 
-  it('throws ApiError carrying FullStory code and message on a 400', async () => {
+  it('a 400 is a BatchRefusedError with FullStory code and message, not retried', async () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 400, { code: 'required_field', message: 'uid is required' }));
-    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', { requests: [{}] }, 'k'));
+    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', '{"requests":[{}]}', 'k'));
+    expect(err).toBeInstanceOf(BatchRefusedError);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 400, apiCode: 'required_field' });
-    expect(err.message).toBe('POST /v2/users/batch: FullStory rejected the request (400): required_field: uid is required');
+    expect(err).toMatchObject({ status: 400, apiCode: 'required_field', apiMessage: 'uid is required', tooLarge: false, exitCode: 5 });
+    expect(err.message).toBe('POST /v2/users/batch: FullStory refused the batch (400): required_field: uid is required');
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a 413, even from a proxy that sends no FullStory body, is a BatchRefusedError marked too large', async () => {
+    const { url, seen } = await serve((_req, res) => {
+      res.writeHead(413, { 'content-type': 'text/html' });
+      res.end('<html>Request Entity Too Large</html>');
+    });
+    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('events', '{"requests":[{}]}', 'k'));
+    expect(err).toBeInstanceOf(BatchRefusedError);
+    expect(err).toMatchObject({ status: 413, apiCode: 'payload_too_large', apiMessage: 'request body too large', tooLarge: true });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a 400 on anything but a batch create stays an ApiError', async () => {
+    const { url } = await serve((_req, res) => sendJson(res, 400, { code: 'invalid_argument', message: 'bad id' }));
+    const err = await caught(new ServerApiClient(testOptions(url)).getJob('users', 'x'));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).not.toBeInstanceOf(BatchRefusedError);
+  });
+
+  it('an aborted signal ends a call waiting between retries with the signal reason', async () => {
+    const { url, seen } = await serve((_req, res) => sendEmpty(res, 503));
+    const controller = new AbortController();
+    const reason = new Error('stop now');
+    // The injected sleep never returns on its own: only the abort can end the wait.
+    const options = testOptions(url, { sleep: () => new Promise(() => undefined) });
+    const pending = new ServerApiClient(options).createBatch('users', '{"requests":[{}]}', 'k', { signal: controller.signal });
+    while (seen.length === 0) await new Promise((r) => setImmediate(r));
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(new ServerApiClient(options).getJob('users', 'j', { signal: controller.signal })).rejects.toBe(reason);
     expect(seen).toHaveLength(1);
   });
 
   it('throws AuthError on 403 without retrying', async () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
-    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', { requests: [{}] }, 'k'));
+    const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', '{"requests":[{}]}', 'k'));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(/refused the API key \(403 forbidden\)/);
     expect(seen).toHaveLength(1);
   });
 
-  it('calls onThrottle with each Retry-After wait', async () => {
+  it('calls the onThrottle option with each Retry-After wait', async () => {
     const { url } = await serve((_req, res, _seen, i) => (i < 2 ? sendEmpty(res, 429, { 'retry-after': String(i + 2) }) : sendJson(res, 200, JOB)));
-    const options = testOptions(url, { maxRetries: 0 });
-    const client = new ServerApiClient(options);
     const throttles: number[] = [];
-    client.onThrottle = (ms) => throttles.push(ms);
-    await client.createBatch('users', { requests: [{}] }, 'k');
+    const options = testOptions(url, { maxRetries: 0, onThrottle: (ms) => throttles.push(ms) });
+    const client = new ServerApiClient(options);
+    await client.createBatch('users', '{"requests":[{}]}', 'k');
     expect(throttles).toEqual([2000, 3000]);
     expect(options.delays).toEqual([2000, 3000]);
   });
 
   it('throws UnavailableError when 5xx outlast maxRetries', async () => {
     const { url, seen } = await serve((_req, res) => sendEmpty(res, 503));
-    const err = await caught(new ServerApiClient(testOptions(url, { maxRetries: 1 })).createBatch('users', { requests: [{}] }, 'k'));
+    const err = await caught(new ServerApiClient(testOptions(url, { maxRetries: 1 })).createBatch('users', '{"requests":[{}]}', 'k'));
     expect(err).toBeInstanceOf(UnavailableError);
     expect(seen).toHaveLength(2);
   });
@@ -104,6 +136,13 @@ describe('ServerApiClient job calls', () => {
     const status = await new ServerApiClient(testOptions(url)).getJob('users', 'abd123=');
     expect(status).toEqual({ id: 'abd123=', status: 'FAILED', imports: 42, errors: 2 });
     expect(seen[0]!.url.pathname).toBe('/v2/users/batch/abd123%3D');
+  });
+
+  it("answers 'forbidden' when the key may not read a job's errors or imports (403)", async () => {
+    const { url } = await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
+    const client = new ServerApiClient(testOptions(url));
+    expect(await client.getJobErrors('users', 'job1')).toBe('forbidden');
+    expect(await client.getJobImports('users', 'job1')).toBe('forbidden');
   });
 
   it("answers 'processing' while the errors list is 202", async () => {
