@@ -4,7 +4,7 @@
  * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseJsonLossless } from './json.js';
 import { startSandbox } from './server.js';
 import type { DownloadEncoding, FaultRule, SandboxOptions } from './types.js';
@@ -33,6 +33,12 @@ const program = new Command('fullstory-sandbox')
   .option('--api-key <key>', 'accepted API key (repeatable; default sandbox-key)', collect)
   .option('--read-only-key <key>', 'key that may only read (writes answer 403; repeatable)', collect)
   .option('--forbidden-key <key>', 'key with no permission (every API route answers 403; repeatable)', collect)
+  .option('--standard-key <key>', 'a Standard key: creates and reads batch status; job imports/errors, users and exports answer 403 (repeatable)', collect)
+  .addOption(new Option('--job-status-with-errors <status>', 'status of a finished job with errors').choices(['FAILED', 'COMPLETED']))
+  .addOption(new Option('--invalid-items <where>', 'an invalid batch item fails in the job, or the whole create with 400').choices(['job', 'batch']))
+  .addOption(new Option('--idempotency <docs>', 'production: every first answer is saved, 5xx included; staging: 429 and 5xx are not').choices(['production', 'staging']))
+  .option('--echo-authorization', "error messages quote the request's Authorization header (a careless server)")
+  .option('--max-body-bytes <n>', 'largest request body; larger answer 413', int('--max-body-bytes'))
   .option('--bundles <n>', 'generated bundles published at start (default 3, 0 with --fixtures)', int('--bundles'))
   .option('--events-per-bundle <m>', 'events per generated bundle, or a comma-separated list (one per bundle)', counts)
   .option('--bundle-hours <h>', 'length of each bundle window in hours', positive('--bundle-hours'))
@@ -80,6 +86,12 @@ async function main(): Promise<void> {
     apiKeys: o.apiKey as string[] | undefined,
     readOnlyKeys: o.readOnlyKey as string[] | undefined,
     forbiddenKeys: o.forbiddenKey as string[] | undefined,
+    standardKeys: o.standardKey as string[] | undefined,
+    jobStatusWithErrors: o.jobStatusWithErrors as SandboxOptions['jobStatusWithErrors'],
+    invalidItems: o.invalidItems as SandboxOptions['invalidItems'],
+    idempotency: o.idempotency as SandboxOptions['idempotency'],
+    echoAuthorization: o.echoAuthorization === true,
+    maxBodyBytes: o.maxBodyBytes as number | undefined,
     bundles: o.bundles as number | undefined,
     eventsPerBundle: o.eventsPerBundle as number | number[] | undefined,
     bundleHours: o.bundleHours as number | undefined,

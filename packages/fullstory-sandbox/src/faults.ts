@@ -18,11 +18,16 @@ interface ArmedRule {
 export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultAction } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('a fault rule must be a JSON object');
   const rule = input as FaultRule;
-  const known = new Set(['method', 'path', 'times', 'action', 'status', 'headers', 'body', 'ms', 'after_bytes', 'probability', 'seed']);
+  const known = new Set(['method', 'path', 'times', 'action', 'status', 'endpoint', 'match', 'headers', 'body', 'ms', 'after_bytes', 'probability', 'seed']);
   for (const key of Object.keys(rule)) if (!known.has(key)) throw new Error(`unknown fault rule field "${key}"`);
   const action: FaultAction | undefined = rule.action ?? (rule.status !== undefined ? 'status' : undefined);
-  if (action === undefined) throw new Error('a fault rule needs "action" (status, reset, stall, truncate) or "status"');
-  if (!['status', 'reset', 'stall', 'truncate'].includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
+  if (action === undefined) throw new Error('a fault rule needs "action" (status, reset, stall, truncate, reject_items, drop_items) or "status"');
+  if (!['status', 'reset', 'stall', 'truncate', 'reject_items', 'drop_items'].includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
+  if (rule.endpoint !== undefined && (typeof rule.endpoint !== 'boolean' || action !== 'status')) throw new Error('"endpoint" is a boolean of action "status"');
+  if ((action === 'reject_items' || action === 'drop_items') !== (rule.match !== undefined)) {
+    throw new Error('actions "reject_items" and "drop_items" need "match" (and only they take it)');
+  }
+  if (rule.match !== undefined && (typeof rule.match !== 'string' || rule.match === '')) throw new Error('"match" must be a non-empty string');
   if (rule.method !== undefined && typeof rule.method !== 'string') throw new Error('"method" must be a string');
   if (rule.path !== undefined && typeof rule.path !== 'string') throw new Error('"path" must be a string');
   if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) throw new Error('"times" must be a positive integer');

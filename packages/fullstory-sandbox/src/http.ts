@@ -19,6 +19,8 @@ export interface Exchange {
   entry?: RequestLogEntry;
   /** A truncate / mid-body stall fault to apply to the body. */
   bodyFault?: { action: 'truncate' | 'stall'; rule: FaultRule };
+  /** A fault the endpoint itself plays (an endpoint status, rejected or dropped batch items). */
+  endpointFault?: { action: 'status' | 'reject_items' | 'drop_items'; rule: FaultRule };
 }
 
 /** Thrown by handlers to answer `{code, message}` with a status. */

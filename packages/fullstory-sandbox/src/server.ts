@@ -29,6 +29,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const apiKeys = new Set(options.apiKeys ?? ['sandbox-key']);
   const readOnlyKeys = new Set(options.readOnlyKeys ?? []);
   const forbiddenKeys = new Set(options.forbiddenKeys ?? []);
+  const standardKeys = new Set(options.standardKeys ?? []);
   const maxBodyBytes = options.maxBodyBytes ?? 128 * 1024 * 1024;
   const maxRequestLog = options.maxRequestLog ?? 100_000;
 
@@ -57,6 +58,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     maxBatchRequests: options.maxBatchRequests ?? 50_000,
     pageSize: options.jobPageSize ?? 1000,
     retainEvents: options.retainEvents ?? true,
+    jobStatusWithErrors: options.jobStatusWithErrors ?? 'FAILED',
+    invalidItems: options.invalidItems ?? 'job',
+    idempotency: options.idempotency ?? 'production',
+    echoAuthorization: options.echoAuthorization ?? false,
   });
   let requestLog: RequestLogEntry[] = [];
 
@@ -99,6 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (key === undefined) throw new HttpError(401, 'unauthorized', 'missing Authorization: Basic <API key> header');
     if (forbiddenKeys.has(key)) return 'none';
     if (readOnlyKeys.has(key)) return 'read';
+    if (standardKeys.has(key)) return 'standard';
     if (apiKeys.has(key)) return 'admin';
     throw new HttpError(401, 'unauthorized', 'invalid API key');
   };
@@ -109,6 +115,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const permission = authenticate(x.req);
     if (permission === 'none') throw new HttpError(403, 'forbidden', 'insufficient permissions');
     const p = x.path;
+    if (p.startsWith('/api/v1/export/') && permission === 'standard') {
+      throw new HttpError(403, 'forbidden', 'insufficient permissions: exports need an Architect or Admin key');
+    }
     if (p === '/api/v1/export/list' && (x.method === 'GET' || x.method === 'POST')) return handleList(x, catalog, body);
     if (p === '/api/v1/export/get' && (x.method === 'GET' || x.method === 'POST')) {
       return handleGet(x, catalog, pacer, options.downloadEncoding ?? 'gzip', body);
@@ -140,7 +149,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         else socket.destroy();
         return;
       }
-      if (fault.action === 'status') {
+      if (fault.action === 'reject_items' || fault.action === 'drop_items' || (fault.action === 'status' && fault.rule.endpoint === true)) {
+        // Played by the endpoint itself, behind authentication and the Idempotency-Key layer.
+        x.endpointFault = { action: fault.action, rule: fault.rule };
+      } else if (fault.action === 'status') {
         const rule = fault.rule;
         const headers = { ...(rule.headers ?? {}) };
         const bodyValue = rule.body ?? defaultErrorBody(rule.status!);
@@ -153,11 +165,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }
         req.resume();
         return;
-      }
-      if (fault.action === 'stall' && fault.rule.after_bytes === undefined) {
+      } else if (fault.action === 'stall' && fault.rule.after_bytes === undefined) {
         await delay(fault.rule.ms ?? 0);
         if (res.destroyed) return;
-      } else {
+      } else if (fault.action === 'stall' || fault.action === 'truncate') {
         x.bodyFault = { action: fault.action, rule: fault.rule };
       }
     }

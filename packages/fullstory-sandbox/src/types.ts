@@ -24,6 +24,30 @@ export interface SandboxOptions {
   readOnlyKeys?: string[];
   /** Keys that authenticate but have no permission at all: every API route answers 403. */
   forbiddenKeys?: string[];
+  /**
+   * Keys of FullStory's Standard level: they may create (users, events, batch imports) and read a batch
+   * job's status; every route that shows user data (a job's imports and errors, users, exports)
+   * answers 403 (https://developer.fullstory.com/server/authentication/).
+   */
+  standardKeys?: string[];
+  /**
+   * Status of a finished job that has errors: `FAILED` (the API spec: "finished with at least one
+   * failure"; default) or `COMPLETED` with `errors` > 0, as FullStory's Asynchronous Workflows page shows.
+   */
+  jobStatusWithErrors?: 'FAILED' | 'COMPLETED';
+  /**
+   * Where an invalid batch item is reported: `job` (an error item of the finished job; default) or
+   * `batch` (the whole `POST /v2/{users|events}/batch` answers 400 naming the first bad item).
+   */
+  invalidItems?: 'job' | 'batch';
+  /**
+   * Which `Idempotency-Key` answers are saved: `production` (the first answer whatever it was, 5xx
+   * included, as developer.fullstory.com says; default) or `staging` (429 and 5xx are not saved, as the
+   * staging docs say). Rate-limit 429s are answered before the endpoint runs and never saved.
+   */
+  idempotency?: 'production' | 'staging';
+  /** Error messages (job error items, whole-batch 400s) quote the request's Authorization header, as a careless server might. */
+  echoAuthorization?: boolean;
   /** Number of generated bundles published at start. Default 3 (0 when `fixturesDir` is set). */
   bundles?: number;
   /** Events per generated bundle: one number for all, or one number per bundle (cycled). Default 1000. */
@@ -54,7 +78,7 @@ export interface SandboxOptions {
   maxBatchRequests?: number;
   /** Items per page of `/imports` and `/errors`. Default 1000. */
   jobPageSize?: number;
-  /** Largest request body accepted, in bytes; larger answer 413. Default 128 MiB. */
+  /** Largest request body accepted, in bytes; larger answer 413 `payload_too_large` (as a proxy in front of FullStory may). Default 128 MiB. */
   maxBodyBytes?: number;
   /** Keep every created event for `events()` (default true). Off for long benchmarks: only counts are kept. */
   retainEvents?: boolean;
@@ -125,8 +149,12 @@ export interface RequestLogEntry {
   fault?: FaultAction;
 }
 
-/** What a fault rule does. */
-export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate';
+/**
+ * What a fault rule does. `reject_items` and `drop_items` act on the batch job a matching
+ * `POST /v2/{users|events}/batch` creates: its items whose JSON contains `match` fail (with `body`'s
+ * `{code, message}`) or vanish (neither imported nor listed as errors).
+ */
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | 'reject_items' | 'drop_items';
 
 /**
  * A scripted fault. Matching requests (method, path prefix) get the fault instead of (or before)
@@ -143,9 +171,16 @@ export interface FaultRule {
   action?: FaultAction;
   /** Status to answer (action `status`). */
   status?: number;
+  /**
+   * Action `status`: the answer comes from the endpoint itself, after the `Idempotency-Key` layer, so
+   * it is saved (or not) as the `idempotency` mode says and replayed to a retry with the same key.
+   */
+  endpoint?: boolean;
+  /** Actions `reject_items` and `drop_items`: the items whose JSON contains this text. */
+  match?: string;
   /** Headers to send with the status. */
   headers?: Record<string, string>;
-  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. */
+  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. For `reject_items`: the items' `{code, message}`. */
   body?: unknown;
   /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. */
   ms?: number;

@@ -155,7 +155,8 @@ describe('fault rules', () => {
 
   it('rejects invalid rules with 400 and arms nothing from a bad array', async () => {
     const s = await start();
-    for (const bad of [{ action: 'explode' }, { path: '/v2/' }, { status: 99 }, { action: 'stall' }, { action: 'truncate' }, { status: 500, probability: 2 }, { status: 500, colour: 'red' }]) {
+    for (const bad of [{ action: 'explode' }, { path: '/v2/' }, { status: 99 }, { action: 'stall' }, { action: 'truncate' }, { status: 500, probability: 2 }, { status: 500, colour: 'red' },
+      { action: 'reject_items' }, { action: 'drop_items', match: '' }, { status: 500, match: 'x' }, { action: 'reset', endpoint: true }, { status: 500, endpoint: 'yes' }]) {
       const r = await postJson(s.url, '/__sandbox/faults', bad);
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('invalid_argument');

@@ -331,3 +331,132 @@ describe('Idempotency-Key', () => {
     expect(retried.status).toBe(200);
   });
 });
+
+describe('both readings of the docs', () => {
+  const itemsWithOneBad = { requests: [{ uid: 'good-1' }, { uid: '' }, { uid: 'good-2' }] };
+
+  it('jobStatusWithErrors COMPLETED: a job with errors ends COMPLETED, with its errors counted and listed', async () => {
+    const s = await start({ jobStatusWithErrors: 'COMPLETED' });
+    const created = await postJson(s.url, '/v2/users/batch', itemsWithOneBad);
+    const done = await finished(s.url, 'users', created.body.job.id);
+    expect(done).toMatchObject({ imports: 2, errors: 1, job: { status: 'COMPLETED' } });
+    const errors = await getJson(s.url, `/v2/users/batch/${created.body.job.id}/errors`);
+    expect(errors.body.results).toEqual([{ code: 'invalid_argument', message: expect.any(String), user: { uid: '' } }]);
+  });
+
+  it('invalidItems batch: one invalid item fails the whole create with 400 naming it; nothing is imported', async () => {
+    const s = await start({ invalidItems: 'batch' });
+    const res = await postJson(s.url, '/v2/users/batch', itemsWithOneBad);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ code: 'invalid_argument', message: 'requests[1]: uid must not be empty' });
+    expect(s.stats().jobs.total).toBe(0);
+    // Problems only the store can see (an unknown id) still fail inside the job.
+    const later = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'ok' }, { id: 'nobody' }] });
+    expect(later.status).toBe(200);
+    expect(await finished(s.url, 'users', later.body.job.id)).toMatchObject({ imports: 1, errors: 1 });
+  });
+
+  it('answers 413 above maxBodyBytes before anything else', async () => {
+    const s = await start({ maxBodyBytes: 200 });
+    const res = await postJson(s.url, '/v2/events/batch', { requests: Array.from({ length: 10 }, (_, i) => ({ user: { uid: `u${i}` }, name: 'n' })) });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('payload_too_large');
+    expect((await postJson(s.url, '/v2/events/batch', { requests: [{ user: { uid: 'a' }, name: 'n' }] })).status).toBe(200);
+  });
+
+  it('echoAuthorization: job error messages and whole-batch 400s quote the Authorization header', async () => {
+    const s = await start({ echoAuthorization: true });
+    const created = await postJson(s.url, '/v2/users/batch', itemsWithOneBad);
+    await finished(s.url, 'users', created.body.job.id);
+    const errors = await getJson(s.url, `/v2/users/batch/${created.body.job.id}/errors`);
+    expect(errors.body.results[0].message).toBe('uid must not be empty (request Authorization: Basic sandbox-key)');
+    await s.close();
+    const whole = await start({ echoAuthorization: true, invalidItems: 'batch' });
+    expect((await postJson(whole.url, '/v2/users/batch', itemsWithOneBad)).body.message).toContain('Basic sandbox-key');
+  });
+});
+
+describe('item faults', () => {
+  it('reject_items fails the matching items of the next batch with the given code; drop_items makes them vanish', async () => {
+    const s = await start();
+    s.addFaults([
+      { method: 'POST', path: '/v2/users/batch', action: 'reject_items', match: '"v":2', body: { code: 'nope', message: 'not this one' } },
+      { method: 'POST', path: '/v2/users/batch', action: 'drop_items', match: '"lost"' },
+    ]);
+    const first = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'same', properties: { v: 1 } }, { uid: 'same', properties: { v: 2 } }] });
+    const done = await finished(s.url, 'users', first.body.job.id);
+    expect(done).toMatchObject({ imports: 1, errors: 1, job: { status: 'FAILED' } });
+    const errors = await getJson(s.url, `/v2/users/batch/${first.body.job.id}/errors`);
+    expect(errors.body.results).toEqual([{ code: 'nope', message: 'not this one', user: { uid: 'same', properties: { v: 2 } } }]);
+    expect(s.users().find((u) => u.uid === 'same')!.properties).toEqual({ v: 1 });
+
+    const second = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'kept' }, { uid: 'lost' }] });
+    // Neither imported nor listed: the counts do not add up to the requests sent.
+    expect(await finished(s.url, 'users', second.body.job.id)).toEqual({ imports: 1, job: expect.objectContaining({ status: 'COMPLETED' }) });
+    expect((await getJson(s.url, `/v2/users/batch/${second.body.job.id}/errors`)).body.results).toEqual([]);
+    expect(s.users().map((u) => u.uid).sort()).toEqual(['kept', 'same']);
+    expect(s.faults()).toEqual([]);
+  });
+
+  it('reject_items with invalidItems batch answers the create with 400', async () => {
+    const s = await start({ invalidItems: 'batch' });
+    s.addFaults({ method: 'POST', path: '/v2/events/batch', times: 5, action: 'reject_items', match: 'poison', body: { code: 'bad_event', message: 'no' } });
+    const res = await postJson(s.url, '/v2/events/batch', { requests: [{ user: { uid: 'a' }, name: 'ok' }, { user: { uid: 'a' }, name: 'poison' }] });
+    expect(res).toMatchObject({ status: 400, body: { code: 'bad_event', message: 'requests[1]: no' } });
+    expect((await postJson(s.url, '/v2/events/batch', { requests: [{ user: { uid: 'a' }, name: 'ok' }] })).status).toBe(200);
+  });
+});
+
+describe('Idempotency-Key modes', () => {
+  const endpoint500 = { method: 'POST', path: '/v2/users/batch', times: 1, status: 500, endpoint: true };
+  const body = { requests: [{ uid: 'k' }] };
+  const headers = { 'idempotency-key': 'key-500' };
+
+  it('production (default): an endpoint 500 is saved and replayed to a retry with the same key', async () => {
+    const s = await start();
+    s.addFaults(endpoint500);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(500);
+    const retry = await postJson(s.url, '/v2/users/batch', body, { headers });
+    expect(retry.status).toBe(500);
+    expect(s.stats().jobs.total).toBe(0);
+    // Another key runs the endpoint.
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers: { 'idempotency-key': 'key-2' } })).status).toBe(200);
+  });
+
+  it('staging: an endpoint 500 is not saved, so the retry runs and creates the job', async () => {
+    const s = await start({ idempotency: 'staging' });
+    s.addFaults(endpoint500);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(500);
+    const retry = await postJson(s.url, '/v2/users/batch', body, { headers });
+    expect(retry.status).toBe(200);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).body).toEqual(retry.body);
+    expect(s.stats().jobs.total).toBe(1);
+  });
+
+  it('a fault answered in front of the endpoint is never saved, in either mode', async () => {
+    const s = await start();
+    s.addFaults({ method: 'POST', path: '/v2/users/batch', times: 1, status: 503 });
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(503);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(200);
+  });
+});
+
+describe('permissions', () => {
+  it('a Standard key creates batch jobs and reads their status; imports, errors, users and exports answer 403', async () => {
+    const s = await start({ standardKeys: ['std'] });
+    const created = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'a' }, { uid: '' }] }, { key: 'std' });
+    expect(created.status).toBe(200);
+    const id = created.body.job.id as string;
+    const status = await waitFor(async () => {
+      const r = await getJson(s.url, `/v2/users/batch/${id}`, { key: 'std' });
+      return r.body.job.status === 'PROCESSING' ? undefined : r;
+    });
+    expect(status).toMatchObject({ status: 200, body: { imports: 1, errors: 1 } });
+    for (const path of [`/v2/users/batch/${id}/errors`, `/v2/users/batch/${id}/imports`, '/v2/users?uid=a', '/api/v1/export/list?start=0']) {
+      const r = await getJson(s.url, path, { key: 'std' });
+      expect([path, r.status, r.body.code]).toEqual([path, 403, 'forbidden']);
+    }
+    expect((await postJson(s.url, '/v2/users', { uid: 'single' }, { key: 'std' })).status).toBe(200);
+    expect((await getJson(s.url, `/v2/users/batch/${id}/errors`)).status).toBe(200);
+  });
+});

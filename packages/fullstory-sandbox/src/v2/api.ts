@@ -1,5 +1,5 @@
 /**
- * Server API v2 routes (fullstory-api.md §5-7), under `/v2` (and the `/v2beta` mirror):
+ * Server API v2 routes (https://developer.fullstory.com/server/v2/), under `/v2` (and the `/v2beta` mirror):
  *
  * POST /users, POST /users/{id}, GET /users/{id}, GET /users?uid=|email=, POST /events,
  * POST /{users|events}/batch, GET /{users|events}/batch/{job}, .../imports, .../errors.
@@ -8,15 +8,18 @@
  * resend the exact status and body.
  */
 import { createHash } from 'node:crypto';
-import { HttpError, sendJson, send, type Exchange } from '../http.js';
+import { HttpError, defaultErrorBody, sendJson, send, type Exchange } from '../http.js';
 import { parseJsonLossless, stringifyJson } from '../json.js';
-import type { JobSummary, SandboxEvent, SandboxUser } from '../types.js';
-import { JobManager, type Job, type JobKind } from './jobs.js';
+import type { JobSummary, SandboxEvent, SandboxOptions, SandboxUser } from '../types.js';
+import { JobManager, echoed, itemFaults, type ItemFaults, type Job, type JobKind } from './jobs.js';
 import { Store } from './store.js';
 import { validateEvent, validateUser } from './validate.js';
 
-/** What the request's key may do: everything, only reads (GET), or nothing. */
-export type Permission = 'admin' | 'read' | 'none';
+/**
+ * What the request's key may do: everything (`admin`, FullStory's Admin or Architect), create and read
+ * batch status (`standard`), only read (`read`), or nothing.
+ */
+export type Permission = 'admin' | 'standard' | 'read' | 'none';
 
 export interface ApiSettings {
   now: () => number;
@@ -27,13 +30,29 @@ export interface ApiSettings {
   maxBatchRequests: number;
   pageSize: number;
   retainEvents: boolean;
+  jobStatusWithErrors: NonNullable<SandboxOptions['jobStatusWithErrors']>;
+  invalidItems: NonNullable<SandboxOptions['invalidItems']>;
+  idempotency: NonNullable<SandboxOptions['idempotency']>;
+  echoAuthorization: boolean;
 }
 
-interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
+/**
+ * An answer, kept whole so `Idempotency-Key` replay can resend it. `gate`: answered before the
+ * endpoint ran (a rate limit), so never saved under a key.
+ */
+interface Reply { status: number; body?: unknown; headers?: Record<string, string>; gate?: boolean }
+
+/** What a POST handler gets beside its parsed body. */
+interface PostContext {
+  faults: ItemFaults;
+  /** The request's Authorization header, when error messages are to echo it. */
+  echo?: string;
+}
 
 interface StoredReply { hash: string; reply: Reply; time: number }
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+const BATCH_STATUS = /^\/(users|events)\/batch\/[^/]+$/;
 const IDEMPOTENT_PATHS = new Set(['/users', '/users/batch', '/events', '/events/batch']);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -89,7 +108,11 @@ export class ServerApi {
 
   async handle(x: Exchange, permission: Permission, body: () => Promise<Buffer>): Promise<void> {
     const path = x.path.replace(/^\/v2(beta)?/, '');
-    if (x.method === 'POST' && permission !== 'admin') throw new HttpError(403, 'forbidden', 'insufficient permissions: this key may not write');
+    if (x.method === 'POST' && permission === 'read') throw new HttpError(403, 'forbidden', 'insufficient permissions: this key may not write');
+    if (x.method === 'GET' && permission === 'standard' && !BATCH_STATUS.test(path)) {
+      // A Standard key may create batch imports and read their status, not view user data.
+      throw new HttpError(403, 'forbidden', 'insufficient permissions: viewing user data needs an Architect or Admin key');
+    }
     const reply = x.method === 'POST' ? await this.post(x, path, body) : this.get(x, path);
     if (reply.status === 202 && reply.body === undefined) {
       await send(x, 202, { 'content-length': 0 });
@@ -100,24 +123,48 @@ export class ServerApi {
 
   private async post(x: Exchange, path: string, body: () => Promise<Buffer>): Promise<Reply> {
     const raw = await body();
+    const authorization = x.req.headers.authorization;
+    const ctx: PostContext = {
+      faults: itemFaults(x.endpointFault),
+      ...(this.settings.echoAuthorization && typeof authorization === 'string' ? { echo: authorization } : {}),
+    };
     const key = x.req.headers['idempotency-key'];
     const idempotencyKey = typeof key === 'string' && key !== '' && IDEMPOTENT_PATHS.has(path) ? `${path} ${key}` : undefined;
-    if (idempotencyKey !== undefined) {
-      const hash = createHash('sha256').update(raw).digest('hex');
-      const stored = this.idempotency.get(idempotencyKey);
-      if (stored !== undefined && this.settings.now() - stored.time < IDEMPOTENCY_TTL_MS) {
-        if (stored.hash === hash) return stored.reply;
-        return error(400, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body');
-      }
-      const reply = this.postFresh(path, raw);
-      // As FullStory documents: 429 and 5xx answers are not stored, so they can be retried.
-      if (reply.status !== 429 && reply.status < 500) this.idempotency.set(idempotencyKey, { hash, reply, time: this.settings.now() });
-      return reply;
+    if (idempotencyKey === undefined) return this.execute(x, path, raw, ctx);
+    const hash = createHash('sha256').update(raw).digest('hex');
+    const stored = this.idempotency.get(idempotencyKey);
+    if (stored !== undefined && this.settings.now() - stored.time < IDEMPOTENCY_TTL_MS) {
+      if (stored.hash === hash) return stored.reply;
+      return error(400, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body');
     }
-    return this.postFresh(path, raw);
+    const reply = this.execute(x, path, raw, ctx);
+    if (this.saves(reply)) this.idempotency.set(idempotencyKey, { hash, reply, time: this.settings.now() });
+    return reply;
   }
 
-  private postFresh(path: string, raw: Buffer): Reply {
+  /**
+   * Whether an answer is saved under its `Idempotency-Key`. Production docs: "the resulting status code
+   * and body of the response for the first request ... regardless of whether it succeeded or failed",
+   * 500s included (https://developer.fullstory.com/server/idempotent-requests/). Staging docs: not
+   * "429 errors or server errors above 500, which can be retried". Neither saves an answer given
+   * before the endpoint ran.
+   */
+  private saves(reply: Reply): boolean {
+    if (reply.gate === true) return false;
+    return this.settings.idempotency === 'production' || (reply.status !== 429 && reply.status < 500);
+  }
+
+  /** The endpoint: a scripted endpoint answer, or the route's real work. */
+  private execute(x: Exchange, path: string, raw: Buffer, ctx: PostContext): Reply {
+    const fault = x.endpointFault;
+    if (fault?.action === 'status') {
+      const rule = fault.rule;
+      return { status: rule.status!, body: rule.body ?? defaultErrorBody(rule.status!), headers: { ...(rule.headers ?? {}) } };
+    }
+    return this.postFresh(path, raw, ctx);
+  }
+
+  private postFresh(path: string, raw: Buffer, ctx: PostContext): Reply {
     let parsed: unknown;
     try {
       parsed = parseJsonLossless(raw.toString('utf8'));
@@ -126,8 +173,8 @@ export class ServerApi {
     }
     if (path === '/users') return this.createUser(parsed);
     if (path === '/events') return this.createEvent(parsed);
-    if (path === '/users/batch') return this.createBatch('users', parsed);
-    if (path === '/events/batch') return this.createBatch('events', parsed);
+    if (path === '/users/batch') return this.createBatch('users', parsed, ctx);
+    if (path === '/events/batch') return this.createBatch('events', parsed, ctx);
     const update = /^\/users\/([^/]+)$/.exec(path);
     if (update) return this.updateUser(decodeURIComponent(update[1]!), parsed);
     return error(404, 'resource_not_found', `no route for POST /v2${path}`);
@@ -159,7 +206,7 @@ export class ServerApi {
     return { status: 200, body: {} };
   }
 
-  private createBatch(kind: JobKind, body: unknown): Reply {
+  private createBatch(kind: JobKind, body: unknown, ctx: PostContext): Reply {
     if (!isObject(body) || !Array.isArray(body.requests)) return error(400, 'invalid_argument', 'body must be {"requests": [...]}');
     const requests = body.requests;
     if (requests.length === 0) return error(400, 'required_field', 'requests must hold at least one item');
@@ -173,9 +220,20 @@ export class ServerApi {
     const ops = this.jobs.unfinishedOperations();
     if (jobs >= this.settings.maxInProgressJobs || (ops > 0 && ops + requests.length > this.settings.maxInProgressOperations)) {
       const wait = String(Math.max(1, Math.ceil(this.settings.jobLatencyMs / 1000)));
-      return error(429, 'too_many_requests', `too many batch imports in progress (${jobs} jobs, ${ops} operations)`, { 'retry-after': wait });
+      const limited = error(429, 'too_many_requests', `too many batch imports in progress (${jobs} jobs, ${ops} operations)`, { 'retry-after': wait });
+      return { ...limited, gate: true };
     }
-    const job = this.jobs.create(kind, requests, body.shared as Record<string, unknown> | undefined);
+    const shared = body.shared as Record<string, unknown> | undefined;
+    if (this.settings.invalidItems === 'batch') {
+      // The other reading of the docs: the create itself answers 400 for an invalid item.
+      const sharedContext = isObject(shared) && shared.context !== undefined;
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        const problem = ctx.faults.rejects(req) ?? (kind === 'users' ? validateUser(req, true) : validateEvent(req, sharedContext));
+        if (problem) return error(400, problem.code, `requests[${i}]: ${problem.message}${echoed(ctx.echo)}`);
+      }
+    }
+    const job = this.jobs.create(kind, requests, shared, ctx);
     return { status: 200, body: { job: { id: job.id, status: job.status, created: job.created } } };
   }
 
@@ -211,7 +269,9 @@ export class ServerApi {
   private jobStatus(job: Job): Record<string, unknown> {
     const head = { id: job.id, status: job.status, created: job.created, ...(job.finished ? { finished: job.finished } : {}) };
     if (job.status === 'PROCESSING') return { job: head };
-    return { imports: job.imports.length, ...(job.status === 'FAILED' ? { errors: job.errors.length } : {}), job: head };
+    // `errors` "only included for failed imports" (the spec), and on a COMPLETED job with errors (the docs' example).
+    const errors = job.status === 'FAILED' || job.errors.length > 0 ? { errors: job.errors.length } : {};
+    return { imports: job.imports.length, ...errors, job: head };
   }
 
   /** One page of imports or errors; 202 with no body while the job is processing. */

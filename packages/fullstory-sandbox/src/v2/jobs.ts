@@ -2,12 +2,43 @@
  * Batch import jobs. A job is accepted (PROCESSING), waits for one of `maxRunningJobs` slots
  * (FullStory runs 100 at once and queues the rest), runs for `jobLatencyMs`, then processes its
  * items: valid ones are imported (users upserted, events stored), invalid ones become error items
- * echoing the original request. The job ends COMPLETED, or FAILED if any item failed.
+ * echoing the original request. The job ends COMPLETED, or, if any item failed, FAILED (the API
+ * spec) or COMPLETED with errors (FullStory's Asynchronous Workflows page), as the run is set.
+ * Item faults (`reject_items`, `drop_items`) make matching items fail or vanish.
  */
 import { randomBytes } from 'node:crypto';
-import type { JobSummary } from '../types.js';
+import { stringifyJson } from '../json.js';
+import type { FaultRule, JobSummary, SandboxOptions } from '../types.js';
 import type { Store } from './store.js';
 import { validateEvent, validateUser, type Problem } from './validate.js';
+
+/** The item faults of one batch create. */
+export interface ItemFaults {
+  /** The problem a `reject_items` fault gives this item, if it matches. */
+  rejects(req: unknown): Problem | undefined;
+  /** Whether a `drop_items` fault makes this item vanish. */
+  drops(req: unknown): boolean;
+}
+
+/** The item faults an endpoint fault (if any) asks for. */
+export function itemFaults(fault: { action: string; rule: FaultRule } | undefined): ItemFaults {
+  const match = fault?.rule.match;
+  const hit = (req: unknown): boolean => match !== undefined && stringifyJson(req).includes(match);
+  const body = (fault?.rule.body ?? {}) as { code?: unknown; message?: unknown };
+  const problem: Problem = {
+    code: typeof body.code === 'string' ? body.code : 'invalid_argument',
+    message: typeof body.message === 'string' ? body.message : 'rejected by a sandbox fault',
+  };
+  return {
+    rejects: (req) => (fault?.action === 'reject_items' && hit(req) ? problem : undefined),
+    drops: (req) => fault?.action === 'drop_items' && hit(req),
+  };
+}
+
+/** ` (request Authorization: ...)`, a careless server's echo of the header, or nothing. */
+export function echoed(authorization: string | undefined): string {
+  return authorization === undefined ? '' : ` (request Authorization: ${authorization})`;
+}
 
 export type JobKind = 'users' | 'events';
 
@@ -25,12 +56,16 @@ export interface Job {
   errors: Record<string, unknown>[];
   state: 'queued' | 'running' | 'done';
   timer?: NodeJS.Timeout;
+  /** Item faults of the create, and the Authorization header to echo in error messages. */
+  faults: ItemFaults;
+  echo?: string;
 }
 
 export interface JobSettings {
   jobLatencyMs: number;
   maxRunningJobs: number;
   now: () => number;
+  jobStatusWithErrors: NonNullable<SandboxOptions['jobStatusWithErrors']>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,10 +101,11 @@ export class JobManager {
     return job?.kind === kind ? job : undefined;
   }
 
-  create(kind: JobKind, requests: unknown[], shared?: Record<string, unknown>): Job {
+  create(kind: JobKind, requests: unknown[], shared: Record<string, unknown> | undefined, extras: { faults: ItemFaults; echo?: string }): Job {
     const job: Job = {
       id: randomBytes(9).toString('base64url'), kind, status: 'PROCESSING', created: new Date(this.settings.now()).toISOString(),
       requests, requestCount: requests.length, shared, imports: [], errors: [], state: 'queued',
+      faults: extras.faults, ...(extras.echo !== undefined ? { echo: extras.echo } : {}),
     };
     this.jobs.set(job.id, job);
     this.queue.push(job);
@@ -117,7 +153,7 @@ export class JobManager {
     job.timer = undefined;
     if (job.kind === 'users') this.processUsers(job);
     else this.processEvents(job);
-    job.status = job.errors.length > 0 ? 'FAILED' : 'COMPLETED';
+    job.status = job.errors.length > 0 ? this.settings.jobStatusWithErrors : 'COMPLETED';
     if (job.status === 'FAILED') this.failed++;
     else this.completed++;
     job.finished = new Date(this.settings.now()).toISOString();
@@ -131,10 +167,11 @@ export class JobManager {
 
   private processUsers(job: Job): void {
     for (const req of job.requests) {
-      const problem = validateUser(req, true);
+      if (job.faults.drops(req)) continue;
+      const problem = job.faults.rejects(req) ?? validateUser(req, true);
       const result = problem ?? this.store.upsertUser(req as Record<string, unknown>, (req as { id?: string }).id);
       if (isProblem(result)) {
-        job.errors.push({ code: result.code, message: result.message, user: req });
+        job.errors.push({ code: result.code, message: result.message + echoed(job.echo), user: req });
         continue;
       }
       job.imports.push({
@@ -148,9 +185,10 @@ export class JobManager {
   private processEvents(job: Job): void {
     const sharedContext = isObject(job.shared) && job.shared.context !== undefined;
     for (const req of job.requests) {
-      const problem = validateEvent(req, sharedContext);
+      if (job.faults.drops(req)) continue;
+      const problem = job.faults.rejects(req) ?? validateEvent(req, sharedContext);
       if (problem) {
-        job.errors.push({ code: problem.code, message: problem.message, event: req, ...(job.shared ? { shared: job.shared } : {}) });
+        job.errors.push({ code: problem.code, message: problem.message + echoed(job.echo), event: req, ...(job.shared ? { shared: job.shared } : {}) });
         continue;
       }
       const r = req as Record<string, unknown>;
@@ -158,7 +196,7 @@ export class JobManager {
       if (merged.timestamp === undefined) merged.timestamp = new Date(this.settings.now()).toISOString();
       const added = this.store.addEvent(merged, job.id);
       if (isProblem(added)) {
-        job.errors.push({ code: added.code, message: added.message, event: req, ...(job.shared ? { shared: job.shared } : {}) });
+        job.errors.push({ code: added.code, message: added.message + echoed(job.echo), event: req, ...(job.shared ? { shared: job.shared } : {}) });
         continue;
       }
       const user = r.user as Record<string, unknown> | undefined;
