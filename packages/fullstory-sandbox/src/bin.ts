@@ -35,6 +35,7 @@ const program = new Command('fullstory-sandbox')
   .option('--forbidden-key <key>', 'key with no permission (every API route answers 403; repeatable)', collect)
   .option('--standard-key <key>', 'a Standard key: creates and reads batch status; job imports/errors, users and exports answer 403 (repeatable)', collect)
   .addOption(new Option('--job-status-with-errors <status>', 'status of a finished job with errors').choices(['FAILED', 'COMPLETED']))
+  .addOption(new Option('--concurrent-job-order <order>', 'order in which jobs running at once apply their items').choices(['oldest-first', 'newest-first']))
   .addOption(new Option('--invalid-items <where>', 'an invalid batch item fails in the job, or the whole create with 400').choices(['job', 'batch']))
   .addOption(new Option('--idempotency <docs>', 'production: every first answer is saved, 5xx included; staging: 429 and 5xx are not').choices(['production', 'staging']))
   .option('--echo-authorization', "error messages quote the request's Authorization header (a careless server)")
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     standardKeys: o.standardKey as string[] | undefined,
     jobStatusWithErrors: o.jobStatusWithErrors as SandboxOptions['jobStatusWithErrors'],
     invalidItems: o.invalidItems as SandboxOptions['invalidItems'],
+    concurrentJobOrder: o.concurrentJobOrder as SandboxOptions['concurrentJobOrder'],
     idempotency: o.idempotency as SandboxOptions['idempotency'],
     echoAuthorization: o.echoAuthorization === true,
     maxBodyBytes: o.maxBodyBytes as number | undefined,

@@ -59,6 +59,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     pageSize: options.jobPageSize ?? 1000,
     retainEvents: options.retainEvents ?? true,
     jobStatusWithErrors: options.jobStatusWithErrors ?? 'FAILED',
+    concurrentJobOrder: options.concurrentJobOrder ?? 'oldest-first',
     invalidItems: options.invalidItems ?? 'job',
     idempotency: options.idempotency ?? 'production',
     echoAuthorization: options.echoAuthorization ?? false,

@@ -46,6 +46,12 @@ export interface SandboxOptions {
    * staging docs say). Rate-limit 429s are answered before the endpoint runs and never saved.
    */
   idempotency?: 'production' | 'staging';
+  /**
+   * In which order jobs that run at once apply their items: `oldest-first` (default: as they were
+   * created) or `newest-first`, the adversarial order FullStory's docs allow (they promise none), so a
+   * client that lets two jobs touching one uid run at once sees the older value win.
+   */
+  concurrentJobOrder?: 'oldest-first' | 'newest-first';
   /** Error messages (job error items, whole-batch 400s) quote the request's Authorization header, as a careless server might. */
   echoAuthorization?: boolean;
   /** Number of generated bundles published at start. Default 3 (0 when `fixturesDir` is set). */

@@ -356,6 +356,17 @@ describe('both readings of the docs', () => {
     expect(await finished(s.url, 'users', later.body.job.id)).toMatchObject({ imports: 1, errors: 1 });
   });
 
+  it('concurrentJobOrder newest-first: of two jobs running at once, the newer applies first, so the older value wins', async () => {
+    const s = await start({ concurrentJobOrder: 'newest-first', jobLatencyMs: 100 });
+    const older = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'u', properties: { v: 1 } }] });
+    const newer = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'u', properties: { v: 2 } }] });
+    await finished(s.url, 'users', older.body.job.id);
+    await finished(s.url, 'users', newer.body.job.id);
+    const jobs = s.jobs();
+    expect(Date.parse(jobs[1]!.finished!)).toBeLessThanOrEqual(Date.parse(jobs[0]!.finished!));
+    expect(s.users()[0]!.properties).toEqual({ v: 1 });
+  });
+
   it('answers 413 above maxBodyBytes before anything else', async () => {
     const s = await start({ maxBodyBytes: 200 });
     const res = await postJson(s.url, '/v2/events/batch', { requests: Array.from({ length: 10 }, (_, i) => ({ user: { uid: `u${i}` }, name: 'n' })) });

@@ -31,6 +31,7 @@ export interface ApiSettings {
   pageSize: number;
   retainEvents: boolean;
   jobStatusWithErrors: NonNullable<SandboxOptions['jobStatusWithErrors']>;
+  concurrentJobOrder: NonNullable<SandboxOptions['concurrentJobOrder']>;
   invalidItems: NonNullable<SandboxOptions['invalidItems']>;
   idempotency: NonNullable<SandboxOptions['idempotency']>;
   echoAuthorization: boolean;

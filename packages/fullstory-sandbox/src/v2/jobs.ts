@@ -59,6 +59,8 @@ export interface Job {
   /** Item faults of the create, and the Authorization header to echo in error messages. */
   faults: ItemFaults;
   echo?: string;
+  /** Its running time is over; it finishes as soon as the apply order lets it. */
+  elapsed?: boolean;
 }
 
 export interface JobSettings {
@@ -66,6 +68,7 @@ export interface JobSettings {
   maxRunningJobs: number;
   now: () => number;
   jobStatusWithErrors: NonNullable<SandboxOptions['jobStatusWithErrors']>;
+  concurrentJobOrder: NonNullable<SandboxOptions['concurrentJobOrder']>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,6 +78,8 @@ export class JobManager {
   private jobs = new Map<string, Job>();
   private queue: Job[] = [];
   private running = 0;
+  /** Running jobs, oldest first. */
+  private runningJobs: Job[] = [];
   private unfinishedOps = 0;
   private highWater = 0;
   private completed = 0;
@@ -133,6 +138,7 @@ export class JobManager {
     this.jobs = new Map();
     this.queue = [];
     this.running = 0;
+    this.runningJobs = [];
     this.unfinishedOps = 0;
     this.highWater = 0;
     this.completed = 0;
@@ -143,14 +149,36 @@ export class JobManager {
     while (this.running < this.settings.maxRunningJobs && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running++;
+      this.runningJobs.push(job);
       job.state = 'running';
-      job.timer = setTimeout(() => this.finish(job), this.settings.jobLatencyMs);
+      job.timer = setTimeout(() => {
+        job.timer = undefined;
+        job.elapsed = true;
+        this.finishElapsed();
+      }, this.settings.jobLatencyMs);
       job.timer.unref();
     }
   }
 
+  /**
+   * Finish the jobs whose time is over, in the run's apply order. FullStory promises no order between
+   * jobs that run at once; `newest-first` plays the adversarial one: a job does not finish while a job
+   * created after it still runs, so its updates land last.
+   */
+  private finishElapsed(): void {
+    if (this.settings.concurrentJobOrder === 'oldest-first') {
+      for (const job of this.runningJobs.filter((j) => j.elapsed)) this.finish(job);
+      return;
+    }
+    for (;;) {
+      const newest = this.runningJobs[this.runningJobs.length - 1];
+      if (newest === undefined || newest.elapsed !== true) return;
+      this.finish(newest);
+    }
+  }
+
   private finish(job: Job): void {
-    job.timer = undefined;
+    this.runningJobs.splice(this.runningJobs.indexOf(job), 1);
     if (job.kind === 'users') this.processUsers(job);
     else this.processEvents(job);
     job.status = job.errors.length > 0 ? this.settings.jobStatusWithErrors : 'COMPLETED';
