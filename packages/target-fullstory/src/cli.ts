@@ -1,10 +1,11 @@
 /**
- * The command line (target.md, "Command line"):
+ * The command line:
  *   <singer messages> | target-fullstory --config CONFIG [--dry-run]
  *   target-fullstory --about [--format json|markdown]
  *   target-fullstory --version | --help
- * Config comes from `--config` files (repeatable) and `TARGET_FULLSTORY_*` variables; the API key is
- * registered with the redactor before anything can print it.
+ * Config comes from `--config` files (repeatable) and `TARGET_FULLSTORY_*` variables, validated (and
+ * defaulted) by the JSON Schema; the API key is registered with the redactor before anything can print
+ * it. The first SIGINT or SIGTERM stops the run gracefully; a second one exits at once.
  */
 
 import {
@@ -13,21 +14,22 @@ import {
   ProgressReporter,
   aboutDocument,
   createCommand,
+  installStopSignals,
   parseArgs,
   resolveLogLevel,
   type CommonOptions,
   type MainContext,
 } from '@fullstory-singer/singer-core';
-import { ServerApiClient, resolveHosts } from '@fullstory-singer/fullstory-client';
-import { ENV_PREFIX, loadSettings, settingsSchema, type TargetSettings } from './config.js';
-import { runTarget } from './target.js';
+import { ENV_PREFIX, loadSettings, settingsSchema } from './config.js';
+import { run } from './run.js';
+import { connectFullStory } from './sinks/fullstory.js';
 import { packageVersion } from './version.js';
 
 /** Program name, the prefix of error lines. */
 export const NAME = 'target-fullstory';
 const DESCRIPTION = 'Singer target for FullStory: loads users, events and audiences through the Server API v2 batch imports.';
 
-/** The process streams and environment the CLI uses (injected by tests). */
+/** The process streams and environment the CLI uses. */
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
@@ -66,39 +68,31 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
     files: opts.config,
     env: io.env,
     redactor: ctx.redactor,
-    overrides: opts.dryRun ? { dry_run: true } : {},
+    ...(opts.dryRun ? { overrides: { dry_run: true } } : {}),
+  });
+  const stop = installStopSignals({
+    onFirst: (reason) =>
+      ctx.logger.warn(`${reason.signal}: stopping: no more input is read, running jobs may finish (stop_timeout_seconds), then the last safe state is printed; a second signal exits at once`),
+    onSecond: (signal) => ctx.logger.warn(`${signal} again: exiting at once`),
   });
   const output = new MessageWriter(io.stdout);
   try {
-    await runTarget({
+    await run({
       settings,
       input: io.stdin,
       output,
       logger: ctx.logger,
+      redactor: ctx.redactor,
+      stop: stop.signal,
       progress: new ProgressReporter({ out: io.stderr, redactor: ctx.redactor }),
-      ...(settings.dryRun ? {} : { api: createApi(settings, version, ctx) }),
+      connect: (hooks) => connectFullStory(settings, { userAgent: `${NAME}/${version}`, logger: ctx.logger, onThrottle: hooks.onThrottle }),
     });
-  } finally {
-    // States already written must reach the reader whatever happens next.
+  } catch (err) {
+    // States already written must reach the reader whatever happens next; the run's error is the one to report.
     await output.end().catch(() => {});
+    throw err;
   }
+  // A state the reader never got is a failure too (stdout closed: exit 141).
+  await output.end();
   return ExitCode.OK;
-}
-
-function createApi(settings: TargetSettings, version: string, ctx: MainContext): ServerApiClient {
-  const apiKey = settings.apiKey!;
-  const baseUrl = resolveHosts({
-    apiKey,
-    purpose: 'api',
-    ...(settings.region ? { region: settings.region } : {}),
-    ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
-  });
-  return new ServerApiClient({
-    apiKey,
-    baseUrl,
-    userAgent: settings.userAgent ?? `${NAME}/${version}`,
-    timeoutMs: settings.requestTimeoutSeconds * 1000,
-    maxRetries: settings.maxRetries,
-    logger: ctx.logger,
-  });
 }

@@ -1,13 +1,14 @@
 /**
  * The target's settings: loaded (files, then `TARGET_FULLSTORY_*` environment) and validated by
  * singer-core's `loadConfig` against `schemas/config/target-fullstory.json`, then turned into one typed,
- * camelCase object here — the only place snake_case config keys are read. Stream names (the keys of
+ * camelCase object here — the only place snake_case config keys are read. Every default lives in that
+ * JSON Schema (ajv fills them while validating); none is repeated here. Stream names (the keys of
  * `streams`) are data and keep their spelling.
  */
 
 import { ConfigError, loadConfig, type JsonSchema, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
-import type { DataType, MappingField, SourceConfig } from './mapping.js';
+import type { DataType, MappingField, SourceConfig } from './mapping/mapper.js';
 
 /** Per-stream settings (`streams.<name>`). */
 export interface StreamSettings {
@@ -16,7 +17,8 @@ export interface StreamSettings {
   properties?: { include?: string[]; exclude?: string[] };
   audienceName?: string;
   audienceProperty?: string;
-  audienceMode: 'add' | 'upsert';
+  /** Set for every `streams` entry (the schema's default); absent for a stream without an entry. */
+  audienceMode?: 'add' | 'upsert';
 }
 
 /** Every setting of the target, defaults applied. */
@@ -35,6 +37,7 @@ export interface TargetSettings {
   waitForJobs: boolean;
   jobPollIntervalSeconds: number;
   jobTimeoutSeconds: number;
+  stopTimeoutSeconds: number;
   deadLetterPath: string;
   failOnRejected: boolean;
   validateRecords: boolean;
@@ -54,7 +57,7 @@ export function settingsSchema(): JsonSchema {
 }
 
 /**
- * Load and validate the config. `overrides` (e.g. `dry_run` from `--dry-run`) win over files and env.
+ * Load and validate the config. `overrides` (`dry_run` from `--dry-run`) win over files and env.
  * @throws ConfigError (exit 2) naming the file or variable and key; also when `api_key` is missing
  *   outside a dry run.
  */
@@ -62,7 +65,7 @@ export async function loadSettings(options: {
   files: string[];
   env: Record<string, string | undefined>;
   redactor?: Redactor;
-  overrides?: Record<string, unknown>;
+  overrides?: { dry_run?: boolean };
 }): Promise<TargetSettings> {
   const raw = await loadConfig<Record<string, unknown>>({
     files: options.files,
@@ -72,40 +75,42 @@ export async function loadSettings(options: {
     secretKeys: ['api_key'],
     ...(options.redactor ? { redactor: options.redactor } : {}),
   });
-  const settings = settingsFromConfig({ ...raw, ...options.overrides });
+  const settings = fromValidated({ ...raw, ...options.overrides });
   if (!settings.dryRun && !settings.apiKey) {
     throw new ConfigError(`api_key: required (in a config file or ${ENV_PREFIX}_API_KEY) unless dry_run is set`);
   }
   return settings;
 }
 
-/** Build typed settings from a validated snake_case config object (defaults for anything absent). */
-export function settingsFromConfig(c: Record<string, unknown>): TargetSettings {
+/** Typed settings from a config the schema validated (and filled with its defaults). */
+function fromValidated(c: Record<string, unknown>): TargetSettings {
   const streams: Record<string, StreamSettings> = {};
-  for (const [name, value] of Object.entries((c['streams'] ?? {}) as Record<string, Record<string, unknown>>)) {
-    const s: StreamSettings = { audienceMode: (value['audience_mode'] as 'add' | 'upsert' | undefined) ?? 'add' };
+  for (const [name, value] of Object.entries(c['streams'] as Record<string, Record<string, unknown>>)) {
+    const s: StreamSettings = {};
     if (value['data_type'] !== undefined) s.dataType = value['data_type'] as DataType;
     if (value['mapping'] !== undefined) s.mapping = value['mapping'] as StreamSettings['mapping'];
     if (value['properties'] !== undefined) s.properties = value['properties'] as StreamSettings['properties'];
     if (value['audience_name'] !== undefined) s.audienceName = value['audience_name'] as string;
     if (value['audience_property'] !== undefined) s.audienceProperty = value['audience_property'] as string;
+    if (value['audience_mode'] !== undefined) s.audienceMode = value['audience_mode'] as 'add' | 'upsert';
     streams[name] = s;
   }
   const out: TargetSettings = {
-    requestTimeoutSeconds: num(c['request_timeout_seconds'], 300),
-    maxRetries: num(c['max_retries'], 8),
+    requestTimeoutSeconds: c['request_timeout_seconds'] as number,
+    maxRetries: c['max_retries'] as number,
     streams,
-    batchSize: num(c['batch_size'], 500),
-    maxBatchAgeSeconds: num(c['max_batch_age_seconds'], 30),
-    maxJobsInFlight: num(c['max_jobs_in_flight'], 10),
-    waitForJobs: bool(c['wait_for_jobs'], true),
-    jobPollIntervalSeconds: num(c['job_poll_interval_seconds'], 2),
-    jobTimeoutSeconds: num(c['job_timeout_seconds'], 3600),
-    deadLetterPath: (c['dead_letter_path'] as string | undefined) ?? 'target-fullstory.rejected.ndjson',
-    failOnRejected: bool(c['fail_on_rejected'], false),
-    validateRecords: bool(c['validate_records'], true),
-    declarePropertyTypes: bool(c['declare_property_types'], true),
-    dryRun: bool(c['dry_run'], false),
+    batchSize: c['batch_size'] as number,
+    maxBatchAgeSeconds: c['max_batch_age_seconds'] as number,
+    maxJobsInFlight: c['max_jobs_in_flight'] as number,
+    waitForJobs: c['wait_for_jobs'] as boolean,
+    jobPollIntervalSeconds: c['job_poll_interval_seconds'] as number,
+    jobTimeoutSeconds: c['job_timeout_seconds'] as number,
+    stopTimeoutSeconds: c['stop_timeout_seconds'] as number,
+    deadLetterPath: c['dead_letter_path'] as string,
+    failOnRejected: c['fail_on_rejected'] as boolean,
+    validateRecords: c['validate_records'] as boolean,
+    declarePropertyTypes: c['declare_property_types'] as boolean,
+    dryRun: c['dry_run'] as boolean,
   };
   if (c['api_key'] !== undefined) out.apiKey = c['api_key'] as string;
   if (c['region'] !== undefined) out.region = c['region'] as 'na1' | 'eu1';
@@ -114,12 +119,4 @@ export function settingsFromConfig(c: Record<string, unknown>): TargetSettings {
   if (c['data_type'] !== undefined) out.dataType = c['data_type'] as DataType;
   if (c['dry_run_path'] !== undefined) out.dryRunPath = c['dry_run_path'] as string;
   return out;
-}
-
-function num(v: unknown, d: number): number {
-  return typeof v === 'number' ? v : d;
-}
-
-function bool(v: unknown, d: boolean): boolean {
-  return typeof v === 'boolean' ? v : d;
 }

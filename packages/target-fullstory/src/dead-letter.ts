@@ -1,14 +1,20 @@
 /**
- * The dead-letter file (target.md, "Mapping"): every record the target or FullStory rejected, appended
- * as one JSON line `{"stream", "record", "reason", "code", "message", "at"}` where `record` is the
- * original Singer record. When FullStory reports an error item that matches no record of its batch,
- * the line carries `record: null` and the echoed `request` instead, so nothing is lost silently.
+ * The dead-letter file: every record the target or FullStory rejected, appended as one JSON line
+ * `{"stream", "record", "reason", "code", "message", "at"}` where `record` is the original Singer
+ * record. When FullStory reports an error item that matches no record of its batch, the line carries
+ * `record: null` and the echoed `request` instead, so nothing FullStory said is lost.
  *
- * The file is opened (in append mode) only when the first line is written, so a clean run leaves none.
+ * The file is a {@link LineFile}: opened before any input is read, redacted in every byte, whole lines
+ * only. A record that cannot be serialised (nested thousands deep) still gets its line: the fields
+ * that serialise are kept, the others replaced by a note, and `record_error` says why.
+ *
+ * A dry run writes its rejections to a file of its own beside the real one ({@link dryRunDeadLetterPath}).
  */
 
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { ConfigError, stringifyJson } from '@fullstory-singer/singer-core';
+import { extname } from 'node:path';
+import { stringifyJson, type Logger, type Redactor } from '@fullstory-singer/singer-core';
+import type { Clock } from './clock.js';
+import { LineFile, type LineFileHandle } from './line-file.js';
 import type { RejectionReason } from './rejection.js';
 
 /** One dead-letter line. */
@@ -23,85 +29,111 @@ export interface DeadLetterEntry {
   request?: unknown;
 }
 
-/** Options of {@link DeadLetterWriter}. */
-export interface DeadLetterOptions {
-  path: string;
-  /** Clock for `at` (ms since epoch). */
-  now?: () => number;
+/** Where a dry run writes its rejections: the dead-letter path with `.dry-run` before its extension. */
+export function dryRunDeadLetterPath(deadLetterPath: string): string {
+  const ext = extname(deadLetterPath);
+  return ext === '' ? `${deadLetterPath}.dry-run` : `${deadLetterPath.slice(0, -ext.length)}.dry-run${ext}`;
 }
 
-/** Appends rejected records to the dead-letter file; counts them by reason. */
-export class DeadLetterWriter {
-  readonly path: string;
-  private readonly now: () => number;
-  private stream?: WriteStream;
-  private error?: Error;
-  private lastWrite: Promise<void> = Promise.resolve();
-  /** Lines written so far. */
-  count = 0;
-  /** Lines written so far, per reason. */
-  readonly byReason: Partial<Record<RejectionReason, number>> = {};
+/** Options of {@link DeadLetterFile.open}. */
+export interface DeadLetterOptions {
+  path: string;
+  /** A dry run starts its own file afresh; a real run appends. */
+  dryRun: boolean;
+  redactor: Redactor;
+  clock: Clock;
+  logger?: Logger;
+  openFile?: (path: string, flags: string) => Promise<LineFileHandle>;
+}
 
-  constructor(options: DeadLetterOptions) {
-    this.path = options.path;
-    this.now = options.now ?? Date.now;
-  }
+/** The open dead-letter file. */
+export class DeadLetterFile {
+  /** Lines written (records and unmatched error items). */
+  lines = 0;
 
-  /**
-   * Append one line. Resolves when the stream accepted it (waits for 'drain' under backpressure);
-   * call {@link flush} before emitting a state that depends on it.
-   */
-  async write(entry: DeadLetterEntry): Promise<void> {
-    if (this.error) throw this.failure();
-    const line: Record<string, unknown> = {
-      stream: entry.stream,
-      record: entry.record,
-      reason: entry.reason,
-      code: entry.code,
-      message: entry.message,
-      at: new Date(this.now()).toISOString(),
-    };
-    if (entry.request !== undefined) line['request'] = entry.request;
-    const out = this.open();
-    this.count++;
-    this.byReason[entry.reason] = (this.byReason[entry.reason] ?? 0) + 1;
-    let resolveWritten!: () => void;
-    this.lastWrite = new Promise<void>((res) => (resolveWritten = res));
-    const accepted = out.write(`${stringifyJson(line)}\n`, () => resolveWritten());
-    if (!accepted) await new Promise<void>((res) => out.once('drain', res));
-  }
+  private constructor(
+    private readonly file: LineFile,
+    private readonly clock: Clock,
+  ) {}
 
-  /** Resolves once every line written so far reached the file; rejects if the file cannot be written. */
-  async flush(): Promise<void> {
-    await this.lastWrite;
-    if (this.error) throw this.failure();
-  }
-
-  /** Flush and close the file (if it was opened). */
-  async close(): Promise<void> {
-    await this.flush();
-    const s = this.stream;
-    if (!s) return;
-    await new Promise<void>((res) => s.end(res));
-    if (this.error) throw this.failure();
-  }
-
-  private open(): WriteStream {
-    if (!this.stream) {
-      const s = createWriteStream(this.path, { flags: 'a' });
-      s.on('error', (err) => {
-        this.error = err;
-        // Unblock anyone waiting on a write that will never complete.
-        s.emit('drain');
-      });
-      this.stream = s;
-    }
-    return this.stream;
-  }
-
-  private failure(): ConfigError {
-    return new ConfigError(`dead_letter_path: cannot write "${this.path}": ${this.error?.message ?? 'unknown error'}`, {
-      cause: this.error,
+  /** @throws ConfigError (exit 2) naming `dead_letter_path` when the file cannot be opened */
+  static async open(o: DeadLetterOptions): Promise<DeadLetterFile> {
+    const file = await LineFile.open(o.path, {
+      mode: o.dryRun ? 'truncate' : 'append',
+      setting: 'dead_letter_path',
+      redactor: o.redactor,
+      ...(o.logger ? { logger: o.logger } : {}),
+      ...(o.openFile ? { openFile: o.openFile } : {}),
     });
+    return new DeadLetterFile(file, o.clock);
   }
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Whether enough is buffered that the caller should wait for {@link flush} before adding more. */
+  get full(): boolean {
+    return this.file.buffered >= 1024 * 1024;
+  }
+
+  /** Append one line. @throws the file's failure (ConfigError, exit 2), once a write failed. */
+  write(entry: DeadLetterEntry): void {
+    this.file.append(serialise(entry, new Date(this.clock.now()).toISOString()));
+    this.lines++;
+  }
+
+  /** Resolves once every line so far is written; before a state is emitted. */
+  flush(): Promise<void> {
+    return this.file.flush();
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}
+
+function serialise(entry: DeadLetterEntry, at: string): string {
+  const line = (record: unknown, request: unknown, recordError?: string): Record<string, unknown> => ({
+    stream: entry.stream,
+    record,
+    reason: entry.reason,
+    code: entry.code,
+    message: entry.message,
+    at,
+    ...(request !== undefined ? { request } : {}),
+    ...(recordError !== undefined ? { record_error: recordError } : {}),
+  });
+  try {
+    return stringifyJson(line(entry.record, entry.request));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return stringifyJson(
+      line(keepable(entry.record, why), keepable(entry.request, why), `the record could not be written whole (${why}); the fields that could not are replaced by a note`),
+    );
+  }
+}
+
+/** `value` with each top-level field that cannot be serialised replaced by a note. */
+function keepable(value: unknown, why: string): unknown {
+  if (value === undefined) return undefined;
+  const note = `[not serialisable: ${why}]`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    try {
+      stringifyJson(value);
+      return value;
+    } catch {
+      return note;
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    try {
+      stringifyJson(v);
+      out[k] = v;
+    } catch {
+      out[k] = note;
+    }
+  }
+  return out;
 }

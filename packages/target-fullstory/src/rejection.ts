@@ -1,6 +1,7 @@
 /**
- * Why a record was not imported. Every rejection becomes one dead-letter line (see dead-letter.ts) and a
- * count in the closing summary; nothing is dropped without both.
+ * Why a record was not imported. Every rejection becomes one dead-letter line (dead-letter.ts) and a
+ * count in the closing summary; nothing is dropped without both. The README's troubleshooting section
+ * says what each code means and what to do.
  */
 
 /** Stable categories of rejection, written as `reason` in the dead-letter file. */
@@ -9,10 +10,18 @@ export type RejectionReason =
   | 'schema_validation'
   /** A field FullStory requires (uid, event name) is missing, null or empty. */
   | 'missing_required_field'
-  /** A mapped field has a value FullStory cannot take (a timestamp that is not one, an object as uid). */
+  /**
+   * A value FullStory cannot take: a timestamp that is not one, an object as uid, a value past a
+   * documented limit, a number that is not finite, two property names that collide once rewritten.
+   */
   | 'invalid_value'
-  /** FullStory rejected the request in a finished job (`code`/`message` are FullStory's). */
-  | 'rejected_by_fullstory';
+  /** FullStory rejected the request: listed in a finished job's `/errors`, or a batch refused alone (`code`/`message` are FullStory's). */
+  | 'rejected_by_fullstory'
+  /**
+   * FullStory's job did not say the record was imported: its counts fall short and neither `/errors`
+   * nor `/imports` names it (`unaccounted`), or the key may not read those lists (`job_results_forbidden`).
+   */
+  | 'unaccounted';
 
 /** A rejection before sending: reason, a short code and a one-line message. */
 export interface Rejection {

@@ -1,307 +1,351 @@
 /**
- * The target's main loop: Singer messages in, FullStory batch jobs out, safe states on stdout.
+ * One run of the target: Singer messages in, FullStory batch jobs out, safe states on stdout.
  *
- * For each message, in input order:
- * - SCHEMA: route the stream (config), compile its validator and mapper. A changed SCHEMA first sends
- *   the stream's open batch, so a batch never mixes records of two schemas.
- * - RECORD: validate, map, add to the stream's batch; a full batch is submitted to the job pipeline,
- *   which waits while `max_jobs_in_flight` jobs are unfinished — and so does this loop, which stops
- *   reading stdin (backpressure). Rejected records go to the dead-letter file.
- * - STATE: remembered; written once every record before it is safe (state-tracker.ts).
- * A timer sends batches that reach `max_batch_age_seconds`.
+ *   stdin ─▶ reader ─▶ router ─▶ batcher ─▶ scheduler ─▶ job ─▶ FullStory (or the dry run)
+ *                                                          │
+ *            stdout ◀── checkpoints ◀──── "a batch settled" ┘
  *
- * At the end (or at bad input) every open batch is sent, every job awaited and the newest safe state
- * written; then bad input is reported (exit 3) — nothing read after the bad line is sent or emitted.
+ * Data flows down; only "a batch settled" (or failed) comes back. One AbortController is the only
+ * stop and failure channel: a signal (SIGINT/SIGTERM), a job that fails for good, stdout closed, or a
+ * dead-letter file that cannot be written aborts it with the reason, and then:
+ * - the read loop stops reading stdin and no new job is started;
+ * - jobs already created may finish, for at most `stop_timeout_seconds`; then their calls are aborted;
+ * - the last safe state is emitted, the summary printed, and the reason thrown (`runMain` prints it
+ *   and exits with its code: 130/143 for a signal, 141 for stdout closed, 4/5 for FullStory...).
+ * Bad input (a line that is not JSON, a RECORD before its SCHEMA) and a stream without a data type end
+ * the input instead: what was read before is sent and settled, its state emitted, then the error thrown.
+ *
+ * The read loop is the only sender: it also wakes up when the oldest open batch comes of age (on the
+ * run's clock) and seals it, so aged and full batches reach the scheduler in the order they were sealed.
  */
 
 import {
+  ConfigError,
   InputError,
   RejectedRecordsError,
   readMessageBatches,
   type Logger,
   type MessageWriter,
-  type SchemaMessage,
-  type RecordMessage,
-  type StateMessage,
+  type ReadMessage,
+  type Redactor,
 } from '@fullstory-singer/singer-core';
-import { Batcher, type Batch } from './batcher.js';
+import { Checkpoints } from './checkpoints.js';
+import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { TargetSettings } from './config.js';
-import { DeadLetterWriter } from './dead-letter.js';
-import { DryRunSink } from './dry-run.js';
-import { JobPipeline, type BatchApi } from './job-pipeline.js';
-import { PropertyNamer } from './property-names.js';
+import { DeadLetterFile, dryRunDeadLetterPath } from './dead-letter.js';
+import { FileWriteError, LineFile, type LineFileHandle } from './line-file.js';
+import { unsettledRecords, type Batch } from './load/batch.js';
+import { Batcher } from './load/batcher.js';
+import { loadBatch, type JobContext } from './load/job.js';
+import { JobSlots, Scheduler } from './load/scheduler.js';
+import { PropertyNamer } from './mapping/names.js';
 import type { Rejection } from './rejection.js';
-import { StateTracker } from './state-tracker.js';
+import { createRouter } from './router.js';
+import type { BatchApi } from './sinks/batch-api.js';
+import { dryRunApi } from './sinks/dry-run.js';
 import { StreamRegistry } from './streams.js';
-import { logSummary, type RunSummary } from './summary.js';
+import { logSummary, Tally, type RunSummary } from './summary.js';
 
-/** What {@link runTarget} needs; everything with a side effect is passed in. */
-export interface TargetDeps {
+/** What {@link run} needs; everything with a side effect is passed in. */
+export interface RunDeps {
   settings: TargetSettings;
   /** Singer messages (stdin). */
   input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>;
   /** The stdout writer (state lines). */
   output: MessageWriter;
   logger: Logger;
-  /** FullStory server API; required unless `settings.dryRun`. Its `onThrottle` is set by the target. */
-  api?: BatchApi & { onThrottle?: ((retryAfterMs: number) => void) | undefined };
+  /** Guards every byte the run writes: states, the dead-letter file, the dry run's bodies. */
+  redactor: Redactor;
+  /** FullStory's API; required unless `settings.dryRun`. `onThrottle` must hear every 429. */
+  connect?: (hooks: { onThrottle: (retryAfterMs: number) => void }) => BatchApi;
+  /** Aborted (with a `StopRequested`) at the first SIGINT or SIGTERM. */
+  stop?: AbortSignal;
+  /** Default: Node's clock and timers. */
+  clock?: Clock;
   /** Named in input errors. Default `stdin`. */
   source?: string;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  /** How long the in-flight cap stays lowered after a 429 (default 60 s). */
-  throttleWindowMs?: number;
-  /** Progress on stderr (singer-core's ProgressReporter); updated every 1024 records and on each job end. */
+  /** Progress on stderr (singer-core's ProgressReporter): every 1024 records and each settled batch. */
   progress?: { update(text: string): void; done(text?: string): void };
+  /** How long the jobs-in-flight cap stays lowered after a 429. Default 60 s. */
+  throttleWindowMs?: number;
+  /** Opens the dead-letter and dry-run files (tests inject failing ones). */
+  openFile?: (path: string, flags: string) => Promise<LineFileHandle>;
 }
 
-interface Sink {
-  submit(batch: Batch): Promise<void>;
-  drain(): Promise<void>;
-}
+/** An event of the read loop. */
+type ReadEvent = { kind: 'input'; result: IteratorResult<ReadMessage[]> } | { kind: 'age' } | { kind: 'stop' };
 
 /**
- * Run the target to the end of its input.
- * @returns the run's summary (also logged).
- * @throws InputError (exit 3) for bad input, ConfigError (exit 2) for a stream without data type,
- *   AuthError (4) / UnavailableError or ApiError (5) from FullStory, RejectedRecordsError (6) when
- *   `fail_on_rejected` is set and records were rejected — each after finishing what could be finished.
+ * Run the target to the end of its input (or until it is stopped).
+ * @returns the run's summary (also logged)
+ * @throws ConfigError (exit 2: a path that cannot be written, a stream without data type), InputError
+ *   (3), AuthError (4) / UnavailableError or ApiError (5), RejectedRecordsError (6) with
+ *   `fail_on_rejected`, StopRequested (130/143), StdoutClosedError (141) — each after finishing what
+ *   could be finished and emitting the last safe state.
  */
-export async function runTarget(deps: TargetDeps): Promise<RunSummary> {
-  const { settings, logger, output } = deps;
-  const now = deps.now ?? Date.now;
+export async function run(deps: RunDeps): Promise<RunSummary> {
+  const { settings, logger, output, redactor } = deps;
+  const clock = deps.clock ?? systemClock;
   const source = deps.source ?? 'stdin';
-  const deadLetter = new DeadLetterWriter({ path: settings.deadLetterPath, now });
-  const tracker = new StateTracker({
-    emit: (json) => output.writeLine(json),
-    beforeEmit: () => deadLetter.flush(),
-    enabled: !settings.dryRun,
+  const openFile = deps.openFile ? { openFile: deps.openFile } : {};
+
+  // Files first: a path that cannot be written fails the run before anything is read or sent.
+  const deadLetter = await DeadLetterFile.open({
+    path: settings.dryRun ? dryRunDeadLetterPath(settings.deadLetterPath) : settings.deadLetterPath,
+    dryRun: settings.dryRun,
+    redactor,
+    clock,
+    logger,
+    ...openFile,
   });
-  // A failure outside the read loop (a job, a state write, an aged batch) stops reading at once, even
-  // while stdin is quiet: `stopReading` settles the race in the read loop.
-  let asyncFailure: unknown;
-  let stopped = false;
-  let wakeReader: (() => void) | undefined;
-  const stopReading = (): void => {
-    stopped = true;
-    wakeReader?.();
+  let bodies: LineFile | undefined;
+  if (settings.dryRun && settings.dryRunPath !== undefined) {
+    try {
+      bodies = await LineFile.open(settings.dryRunPath, { mode: 'truncate', setting: 'dry_run_path', redactor, logger, ...openFile });
+    } catch (err) {
+      await deadLetter.close();
+      throw err;
+    }
+  }
+
+  // The one stop and failure channel; `giveUp` ends the calls of jobs still running at the stop bound.
+  const control = new AbortController();
+  const fail = (reason: unknown): void => {
+    if (!control.signal.aborted) control.abort(reason);
   };
-  const failAsync = (err: unknown): void => {
-    asyncFailure ??= err;
-    stopReading();
-  };
-  const emitSafeStates = (): void => {
-    tracker.emitReady().catch(failAsync);
+  const giveUp = new AbortController();
+  const onStop = (): void => fail(deps.stop!.reason);
+  if (deps.stop?.aborted) onStop();
+  deps.stop?.addEventListener('abort', onStop, { once: true });
+
+  const slots = new JobSlots({ max: settings.maxJobsInFlight, clock, windowMs: deps.throttleWindowMs ?? 60_000, logger });
+  let api: BatchApi;
+  if (settings.dryRun) api = dryRunApi(bodies);
+  else if (deps.connect) api = deps.connect({ onThrottle: (ms) => slots.throttle(ms) });
+  else throw new ConfigError('run: a FullStory API is required unless dry_run is set');
+
+  const tally = new Tally();
+  const checkpoints = new Checkpoints();
+  const batcher = new Batcher({ batchSize: settings.batchSize, maxAgeMs: settings.maxBatchAgeSeconds * 1000, clock });
+  /** Sealed batches not yet settled (failed ones stay: no state may pass them). */
+  const unsettled = new Set<Batch>();
+
+  const reject = (stream: string, record: unknown, r: Omit<Rejection, 'ok'>, request?: unknown): void => {
+    deadLetter.write({ stream, record, reason: r.reason, code: r.code, message: r.message, ...(request !== undefined ? { request } : {}) });
+    tally.rejected(stream, record, r);
   };
 
-  let rejectedLocally = 0;
+  /** The first record not yet settled; a state before it is safe. */
+  const lowestUnsettled = (): number => {
+    let low = Infinity;
+    for (const b of batcher.openBatches()) low = Math.min(low, b.firstSeq);
+    for (const b of unsettled) {
+      // With wait_for_jobs false a batch counts as safe once FullStory accepted it.
+      if (!settings.waitForJobs && b.phase === 'created') continue;
+      low = Math.min(low, b.firstSeq);
+    }
+    return low;
+  };
+  // Serialised, so states come out in order even when several jobs settle at once.
+  let states: Promise<void> = Promise.resolve();
+  const emitStates = (): Promise<void> => {
+    states = states
+      .then(async () => {
+        const json = checkpoints.ready(lowestUnsettled());
+        // A dry run imported nothing: it emits no state.
+        if (json === undefined || settings.dryRun) return;
+        // The dead-letter lines of the records before the state are on disk first.
+        await deadLetter.flush();
+        await output.writeLine(redactor.redact(json));
+        checkpoints.wrote(json);
+      })
+      .catch(fail);
+    return states;
+  };
+
   const showProgress = (): void => {
-    if (!deps.progress) return;
-    const st = pipeline?.stats;
-    deps.progress.update(
-      `progress: records read=${tracker.recordsSeen} sent=${st?.sent ?? dryRun?.sent ?? 0} imported=${st?.imported ?? 0} ` +
-        `rejected=${rejectedLocally + (st?.rejected ?? 0)} jobs_in_flight=${pipeline?.inFlight ?? 0}`,
+    deps.progress?.update(
+      `progress: records read=${checkpoints.recordsSeen} sent=${tally.sent} imported=${tally.imported} ` +
+        `rejected=${tally.rejectedTotal} jobs_in_flight=${scheduler.inFlight}`,
     );
   };
 
-  let sink: Sink;
-  let pipeline: JobPipeline | undefined;
-  let dryRun: DryRunSink | undefined;
-  if (settings.dryRun) {
-    dryRun = new DryRunSink(settings.dryRunPath);
-    sink = dryRun;
-  } else {
-    if (!deps.api) throw new Error('runTarget: api is required unless dry run');
-    pipeline = new JobPipeline({
-      api: deps.api,
-      maxJobsInFlight: settings.maxJobsInFlight,
-      pollIntervalMs: settings.jobPollIntervalSeconds * 1000,
-      jobTimeoutMs: settings.jobTimeoutSeconds * 1000,
-      waitForJobs: settings.waitForJobs,
-      deadLetter,
-      logger,
-      now,
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
-      ...(deps.throttleWindowMs !== undefined ? { throttleWindowMs: deps.throttleWindowMs } : {}),
-      onFatal: () => stopReading(),
-      onBatchSafe: (batch) => {
-        tracker.close(batch);
-        emitSafeStates();
-        showProgress();
-      },
-    });
-    const p = pipeline;
-    deps.api.onThrottle = (ms) => p.throttle(ms);
-    sink = pipeline;
-  }
-
-  const batcher = new Batcher({
-    batchSize: settings.batchSize,
-    maxAgeMs: settings.maxBatchAgeSeconds * 1000,
-    now,
-    onOpen: (batch) => tracker.open(batch),
+  const jobs: JobContext = {
+    api,
+    clock,
+    signal: giveUp.signal,
+    pollIntervalMs: settings.jobPollIntervalSeconds * 1000,
+    jobTimeoutMs: settings.jobTimeoutSeconds * 1000,
+    logger,
+    reject,
+    imported: (_stream, n) => {
+      tally.imported += n;
+    },
+    created: (n) => {
+      tally.jobs++;
+      tally.sent += n;
+    },
+    ...(settings.waitForJobs ? {} : { onCreated: () => void emitStates() }),
+  };
+  const scheduler = new Scheduler({
+    slots,
+    stop: control.signal,
+    load: (batch) => loadBatch(batch, jobs),
+    onSettled: (batch) => {
+      unsettled.delete(batch);
+      void emitStates();
+      showProgress();
+    },
+    onFailed: (_batch, err) => fail(err),
   });
-  const send = async (batch: Batch): Promise<void> => {
-    await sink.submit(batch);
-    // A dry run has no job to wait for: the batch is done once written.
-    if (dryRun) tracker.close(batch);
+  const submit = (batch: Batch): Promise<void> => {
+    unsettled.add(batch);
+    return scheduler.submit(batch);
   };
 
   const namer = new PropertyNamer((from, to) => logger.info('property name rewritten to FullStory rules', { from, to }));
   const registry = new StreamRegistry({ settings, namer, logger, source });
-  const skippedTypes = new Set<string>();
+  const route = createRouter({ registry, batcher, checkpoints, tally, deadLetter, reject, submit, emitStates, progress: showProgress, logger, source });
 
-  const rejectRecord = async (stream: string, record: unknown, rej: Rejection): Promise<void> => {
-    rejectedLocally++;
-    await deadLetter.write({ stream, record, reason: rej.reason, code: rej.code, message: rej.message });
-  };
-
-  const onSchema = async (message: SchemaMessage, line: number): Promise<void> => {
-    const next = registry.compile(message, line);
-    if (!next) return;
-    // The open batch was mapped under the old SCHEMA: send it before the new one takes effect.
-    const open = batcher.take(message.stream);
-    if (open) await send(open);
-    registry.activate(message.stream, next);
-  };
-
-  /** Handle one RECORD; returns a promise only when there is something to wait for (hot path). */
-  const onRecord = (message: RecordMessage, line: number): Promise<void> | undefined => {
-    const st = registry.get(message.stream);
-    if (!st) {
-      throw new InputError(`${source}:${line}: RECORD for stream "${message.stream}" arrived before its SCHEMA`, { line, source });
-    }
-    const record = message.record;
-    const seq = tracker.nextSeq();
-    if ((seq & 1023) === 0) showProgress();
-    if (st.validate) {
-      const rej = st.validate(record);
-      if (rej) return rejectRecord(message.stream, record, rej);
-    }
-    const mapped = st.mapper.map(record);
-    if (!mapped.ok) return rejectRecord(message.stream, record, mapped);
-    const full = batcher.add(message.stream, st.route.kind, mapped.request, record, seq);
-    return full ? send(full) : undefined;
-  };
-
-  // Batches that reach max_batch_age_seconds go out even while input is quiet.
-  const maxAgeMs = settings.maxBatchAgeSeconds * 1000;
-  let ageSending = false;
-  const ageTimer = setInterval(
-    () => {
-      if (ageSending || batcher.size === 0) return;
-      const aged = batcher.takeAged(now());
-      if (aged.length === 0) return;
-      ageSending = true;
-      (async () => {
-        for (const b of aged) await send(b);
-      })()
-        .catch(failAsync)
-        .finally(() => {
-          ageSending = false;
-        });
-    },
-    Math.min(1000, Math.max(10, maxAgeMs / 4)),
-  );
-  ageTimer.unref();
-
-  let stopError: unknown;
+  // Read until the end of input, bad input, or a stop.
+  let inputError: unknown;
   // Key properties drive nothing here (the uid comes from the mapping), so a SCHEMA without them is
-  // read as `[]`, as Meltano SDK targets do (conformance stream pk_updates.singer).
+  // read as `[]`, as Meltano SDK targets do (their conformance stream pk_updates.singer).
   const messages = readMessageBatches(deps.input, { source, keyPropertiesOptional: true });
   try {
-    // Messages come in arrays, one per input chunk: fewer promise round trips per record. Pulling the
-    // next chunk waits until this loop is done with the last one, so backpressure still reaches stdin.
+    let pull: Promise<IteratorResult<ReadMessage[]>> | undefined;
     read: for (;;) {
-      if (stopped) break;
-      const pull = messages.next();
-      // If reading stops first, this pull is left behind; its outcome no longer matters.
-      pull.catch(() => {});
-      // A fresh stop promise per pull: racing one long-lived promise would keep every chunk alive.
-      const stop = new Promise<'stop'>((res) => (wakeReader = () => res('stop')));
-      const next = await Promise.race([pull, stop]);
-      wakeReader = undefined;
-      if (next === 'stop' || next.done) break;
-      for (const { line, message } of next.value) {
-        if (pipeline?.fatal || asyncFailure) break read;
-        switch (message.type) {
-          case 'RECORD': {
-            const pending = onRecord(message as RecordMessage, line);
-            if (pending) await pending;
-            break;
-          }
-          case 'SCHEMA':
-            await onSchema(message as SchemaMessage, line);
-            break;
-          case 'STATE':
-            if (tracker.addState((message as StateMessage).value)) await tracker.emitReady();
-            break;
-          default:
-            if (!skippedTypes.has(message.type)) {
-              skippedTypes.add(message.type);
-              logger.info('message type not used by this target; skipped', { type: message.type, line });
-            }
-        }
+      // Messages come in arrays, one per input chunk: fewer promise round trips per record. The next
+      // chunk is pulled only once this one is handled, so backpressure still reaches stdin.
+      pull ??= messages.next();
+      const deadline = batcher.nextDeadline();
+      const event = await nextEvent(pull, deadline === undefined ? undefined : deadline - clock.now(), control.signal, clock);
+      if (event.kind === 'stop') break;
+      if (event.kind === 'age') {
+        for (const batch of batcher.sealAged(clock.now())) await submit(batch);
+        continue;
+      }
+      pull = undefined;
+      if (event.result.done) break;
+      for (const { line, message } of event.result.value) {
+        if (control.signal.aborted) break read;
+        const pending = route(message, line);
+        if (pending) await pending;
       }
     }
   } catch (err) {
-    // Bad input or config: finish what was read before it, then report it.
-    stopError = err;
+    // Bad input or a stream's config: finish what was read before it, then report it. Anything else
+    // (a dead-letter file that cannot be written, a bug) stops the run.
+    if (err instanceof InputError || (err instanceof ConfigError && !(err instanceof FileWriteError))) inputError = err;
+    else fail(err);
   } finally {
-    clearInterval(ageTimer);
     // Stop the reader (a no-op when it is done); nothing read after this point is used.
     void messages.return(undefined).catch(() => {});
   }
 
-  // Send what is left, wait for every job, emit the newest safe state.
-  // Each step runs even if an earlier one failed: jobs already running are always awaited (their
-  // rejected records still reach the dead-letter file) and safe states still go out.
-  let finishError: unknown;
-  const attempt = async (step: () => Promise<void>): Promise<void> => {
+  if (!control.signal.aborted) {
     try {
-      await step();
+      for (const batch of batcher.sealAll()) await submit(batch);
     } catch (err) {
-      finishError ??= err;
+      fail(err);
     }
-  };
-  await attempt(async () => {
-    while (ageSending) await new Promise((res) => setTimeout(res, 5));
-    if (!pipeline?.fatal && !asyncFailure) {
-      for (const b of batcher.takeAll()) await send(b);
-    }
-  });
-  await attempt(() => sink.drain());
-  await attempt(() => tracker.emitReady());
-  await attempt(() => deadLetter.close());
+  }
+  await finishJobs(scheduler, control.signal, giveUp, settings.stopTimeoutSeconds * 1000, clock, logger);
+  slots.dispose();
+  deps.stop?.removeEventListener('abort', onStop);
 
-  const stats = pipeline?.stats;
-  const propertyCounts = registry.propertyCounts();
+  await emitStates();
+  for (const file of [deadLetter, bodies]) {
+    try {
+      await file?.close();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  let notSettled = 0;
+  for (const b of batcher.openBatches()) notSettled += b.records.length;
+  for (const b of unsettled) notSettled += unsettledRecords(b);
+  const counts = registry.propertyCounts();
   const summary: RunSummary = {
-    recordsRead: tracker.recordsSeen,
-    sent: stats?.sent ?? dryRun?.sent ?? 0,
-    imported: stats?.imported ?? 0,
-    rejectedLocally,
-    rejectedByFullStory: stats?.rejected ?? 0,
-    unaccounted: stats?.unaccounted ?? 0,
-    jobs: stats?.jobsCreated ?? dryRun?.batches ?? 0,
-    statesEmitted: tracker.emitted,
+    recordsRead: checkpoints.recordsSeen,
+    sent: tally.sent,
+    imported: tally.imported,
+    rejected: tally.rejectedTotal,
+    rejectedByTarget: tally.rejectedByTarget,
+    rejectedByFullStory: tally.rejectedByFullStory,
+    unaccounted: tally.unaccounted,
+    unsettled: notSettled,
+    unmatchedErrors: tally.unmatchedErrors,
+    jobs: tally.jobs,
+    statesEmitted: checkpoints.emitted,
     propertyNamesRewritten: namer.rewrites,
-    propertiesStringified: propertyCounts.stringified,
-    propertiesDropped: propertyCounts.dropped,
-    deadLettered: deadLetter.count,
-    deadLetterPath: settings.deadLetterPath,
+    propertiesStringified: counts.stringified,
+    propertiesDropped: counts.dropped,
+    deadLetterPath: deadLetter.path,
     dryRun: settings.dryRun,
   };
   deps.progress?.done();
-  logSummary(logger, summary);
+  logSummary(logger, summary, tally);
 
-  // Report the first failure: a FullStory failure (it stopped the run) before bad input found later.
-  const failure = pipeline?.fatal ?? asyncFailure ?? finishError ?? stopError;
-  if (failure) throw failure;
-  if (settings.failOnRejected && deadLetter.count > 0) {
-    throw new RejectedRecordsError(
-      `${deadLetter.count} record(s) rejected (fail_on_rejected is set); see ${settings.deadLetterPath}`,
-    );
+  // The first failure stopped the run: report it before bad input found later.
+  if (control.signal.aborted) throw control.signal.reason;
+  if (inputError !== undefined) throw inputError;
+  if (settings.failOnRejected && summary.rejected > 0) {
+    throw new RejectedRecordsError(`${summary.rejected} record(s) rejected (fail_on_rejected is set); see ${deadLetter.path}`);
   }
   return summary;
+}
+
+/**
+ * Wait for the running jobs. After a stop or a failure the wait is bounded by `boundMs`: then the jobs'
+ * calls are aborted (`giveUp`), and their records stay unsettled.
+ */
+async function finishJobs(scheduler: Scheduler, stop: AbortSignal, giveUp: AbortController, boundMs: number, clock: Clock, logger: Logger): Promise<void> {
+  const drained = scheduler.drain().then(() => true);
+  if (!stop.aborted) {
+    // A stop may still come while the last jobs run.
+    const stopped = new Promise<false>((resolve) => stop.addEventListener('abort', () => resolve(false), { once: true }));
+    if (await Promise.race([drained, stopped])) return;
+  }
+  const bound = new AbortController();
+  const timeout = sleep(clock, boundMs, bound.signal).then(
+    () => false,
+    () => false,
+  );
+  const done = await Promise.race([drained, timeout]);
+  bound.abort();
+  if (done) return;
+  logger.warn('stopped waiting for the jobs still running (stop_timeout_seconds); their records are not settled', { jobs: scheduler.inFlight });
+  giveUp.abort(stop.reason);
+  await scheduler.drain();
+}
+
+/** The next thing the read loop must act on: input, the oldest batch coming of age, or a stop. */
+function nextEvent(
+  pull: Promise<IteratorResult<ReadMessage[]>>,
+  ageInMs: number | undefined,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<ReadEvent> {
+  if (signal.aborted) return Promise.resolve({ kind: 'stop' });
+  if (ageInMs !== undefined && ageInMs <= 0) return Promise.resolve({ kind: 'age' });
+  return new Promise<ReadEvent>((resolve, reject) => {
+    let timer: TimerHandle | undefined;
+    let settled = false;
+    const finish = (settle: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onStop);
+      settle();
+    };
+    const onStop = (): void => finish(() => resolve({ kind: 'stop' }));
+    signal.addEventListener('abort', onStop, { once: true });
+    if (ageInMs !== undefined) timer = clock.setTimeout(() => finish(() => resolve({ kind: 'age' })), ageInMs);
+    pull.then(
+      (result) => finish(() => resolve({ kind: 'input', result })),
+      (err: unknown) => finish(() => reject(err)),
+    );
+  });
 }

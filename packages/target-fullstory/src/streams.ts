@@ -1,15 +1,28 @@
 /**
  * The streams the target knows: for each, what its latest SCHEMA compiled to — the route (data type,
- * settings), the record validator and the mapper. A SCHEMA is checked here (it must have `properties`
- * and compile), and a repeated identical SCHEMA is recognised so it changes nothing.
+ * batch endpoint, settings), the record validator and the mapper.
+ *
+ * Routing: a stream named in `streams` uses its entry (its `data_type`, else the top-level one); any
+ * other stream uses the top-level `data_type`. A stream with neither is a config error at its SCHEMA
+ * message. A SCHEMA must have `properties` and compile; a repeated identical SCHEMA changes nothing.
  */
 
-import { InputError, stringifyJson, type Logger, type SchemaMessage } from '@fullstory-singer/singer-core';
-import type { TargetSettings } from './config.js';
-import { compileMapper, type RecordMapper } from './mapping.js';
-import type { PropertyNamer } from './property-names.js';
-import { routeStream, type StreamRoute } from './routing.js';
-import { compileValidator, type RecordValidator } from './validation.js';
+import { ConfigError, InputError, stringifyJson, type Logger, type SchemaMessage } from '@fullstory-singer/singer-core';
+import type { StreamSettings, TargetSettings } from './config.js';
+import type { BatchKind } from './load/batch.js';
+import { compileMapper, type DataType, type RecordMapper } from './mapping/mapper.js';
+import { rewritePropertyName, snakeCase, type PropertyNamer } from './mapping/names.js';
+import { compileValidator, type RecordValidator } from './mapping/validation.js';
+
+/** Everything the target needs to load one stream. */
+export interface StreamRoute {
+  dataType: DataType;
+  /** FullStory batch endpoint family: audiences are users requests. */
+  kind: BatchKind;
+  settings: StreamSettings;
+  /** Audience streams: the membership property (FullStory-safe) and mode. */
+  audience?: { name: string; property: string; mode: 'add' | 'upsert' };
+}
 
 /** What one SCHEMA compiled to. */
 export interface StreamState {
@@ -19,6 +32,31 @@ export interface StreamState {
   validate?: RecordValidator;
   /** Serialised schema + key properties, to tell a changed SCHEMA from a repeated one. */
   signature: string;
+}
+
+/**
+ * Resolve a stream's route.
+ * @throws ConfigError naming the stream when it has no data type, or an audience stream lacks `audience_name`.
+ */
+export function routeStream(settings: TargetSettings, stream: string): StreamRoute {
+  const own = Object.hasOwn(settings.streams, stream) ? settings.streams[stream] : undefined;
+  const dataType = own?.dataType ?? settings.dataType;
+  if (!dataType) {
+    throw new ConfigError(
+      `stream "${stream}": no data type — add streams.${JSON.stringify(stream)}.data_type or a top-level data_type (users, events or audience)`,
+    );
+  }
+  const streamSettings: StreamSettings = own ?? {};
+  const route: StreamRoute = { dataType, kind: dataType === 'events' ? 'events' : 'users', settings: streamSettings };
+  if (dataType === 'audience') {
+    const name = streamSettings.audienceName;
+    if (!name) throw new ConfigError(`streams.${stream}.audience_name: required for data_type "audience"`);
+    const property = rewritePropertyName(streamSettings.audienceProperty ?? (snakeCase(name) || 'audience'));
+    // An audience stream has a `streams` entry (it names the audience), whose `audience_mode` the
+    // JSON Schema's default always fills.
+    route.audience = { name, property, mode: streamSettings.audienceMode! };
+  }
+  return route;
 }
 
 /** Options of {@link StreamRegistry}. */
@@ -45,9 +83,9 @@ export class StreamRegistry {
 
   /**
    * Compile a SCHEMA. Returns `undefined` when it repeats the stream's current one (nothing changes);
-   * otherwise the new state, to {@link activate} once the stream's open batch is sent.
+   * otherwise the new state, to {@link activate} once the stream's open batch is sealed.
    * @throws InputError naming the line for a SCHEMA without `properties` or one ajv cannot compile;
-   *   ConfigError when the stream has no data type (routing.ts).
+   *   ConfigError when the stream has no data type.
    */
   compile(message: SchemaMessage, line: number): StreamState | undefined {
     const { stream, schema } = message;
@@ -64,10 +102,11 @@ export class StreamRegistry {
       try {
         validate = compileValidator(schema);
       } catch (err) {
-        throw new InputError(
-          `${source}:${line}: SCHEMA for stream "${stream}" is not a valid JSON Schema (${(err as Error).message})`,
-          { line, source, cause: err },
-        );
+        throw new InputError(`${source}:${line}: SCHEMA for stream "${stream}" is not a valid JSON Schema (${(err as Error).message})`, {
+          line,
+          source,
+          cause: err,
+        });
       }
     }
     const mapper = compileMapper({
@@ -79,8 +118,7 @@ export class StreamRegistry {
       declarePropertyTypes: settings.declarePropertyTypes,
       schema,
       namer: this.o.namer,
-      onPropertyIssue: (issue, path) =>
-        this.o.logger.warn(`property not sent as is: ${issue.replace(/_/g, ' ')}`, { stream, property: path }),
+      onPropertyIssue: (issue, path) => this.o.logger.warn(`property not sent as is: ${issue.replace(/_/g, ' ')}`, { stream, property: path }),
     });
     return { route, mapper, ...(validate ? { validate } : {}), signature };
   }

@@ -1,44 +1,43 @@
 import { describe, expect, it } from '@jest/globals';
-import { Batcher, type Batch } from '../src/batcher.js';
+import { Batcher } from '../src/load/batcher.js';
+import { ManualClock } from './manual-clock.js';
 
 describe('Batcher', () => {
-  it('seals a batch at batch_size, per stream, with a fresh idempotency key', () => {
-    let key = 0;
-    const opened: Batch[] = [];
-    const b = new Batcher({ batchSize: 2, maxAgeMs: 1000, now: () => 0, newKey: () => `k${++key}`, onOpen: (x) => opened.push(x) });
-    expect(b.add('a', 'users', { uid: '1' }, { id: 1 }, 0)).toBeUndefined();
-    expect(b.add('b', 'events', { name: 'x' }, { n: 1 }, 1)).toBeUndefined();
-    const full = b.add('a', 'users', { uid: '2' }, { id: 2 }, 2)!;
-    expect(full).toMatchObject({ stream: 'a', kind: 'users', firstSeq: 0, idempotencyKey: 'k1' });
-    expect(full.requests).toEqual([{ uid: '1' }, { uid: '2' }]);
+  it('seals a batch at batch_size, per stream, saying why', () => {
+    const b = new Batcher({ batchSize: 2, maxAgeMs: 1000, clock: new ManualClock() });
+    expect(b.add('a', 'users', '{"uid":"1"}', { id: 1 }, 0, '1')).toBeUndefined();
+    expect(b.add('b', 'events', '{"name":"x"}', { n: 1 }, 1)).toBeUndefined();
+    const full = b.add('a', 'users', '{"uid":"2"}', { id: 2 }, 2, '2')!;
+    expect(full).toMatchObject({ stream: 'a', kind: 'users', firstSeq: 0, phase: 'sealed', sealedBy: 'size', uids: ['1', '2'] });
+    expect(full.requests).toEqual(['{"uid":"1"}', '{"uid":"2"}']);
     expect(full.records).toEqual([{ id: 1 }, { id: 2 }]);
-    expect(opened.map((o) => o.stream)).toEqual(['a', 'b']);
-    expect(b.size).toBe(1);
-    // The next record of stream a opens a new batch.
-    b.add('a', 'users', { uid: '3' }, { id: 3 }, 3);
-    expect(b.takeAll().map((x) => [x.stream, x.firstSeq, x.idempotencyKey])).toEqual([
-      ['b', 1, 'k2'],
-      ['a', 3, 'k3'],
+    b.add('a', 'users', '{"uid":"3"}', { id: 3 }, 3, '3');
+    expect(b.sealAll().map((x) => [x.stream, x.firstSeq, x.sealedBy])).toEqual([
+      ['b', 1, 'end'],
+      ['a', 3, 'end'],
     ]);
-    expect(b.size).toBe(0);
+    expect([...b.openBatches()]).toEqual([]);
   });
 
-  it('hands back batches that reached their age, oldest first', () => {
-    let t = 0;
-    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, now: () => t });
-    b.add('a', 'users', { uid: '1' }, {}, 0);
-    t = 500;
-    b.add('b', 'users', { uid: '2' }, {}, 1);
-    expect(b.takeAged(999)).toEqual([]);
-    expect(b.takeAged(1000).map((x) => x.stream)).toEqual(['a']);
-    expect(b.takeAged(1500).map((x) => x.stream)).toEqual(['b']);
+  it('knows when the oldest open batch comes of age, and seals what is aged, oldest first', () => {
+    const clock = new ManualClock();
+    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock });
+    expect(b.nextDeadline()).toBeUndefined();
+    b.add('a', 'users', '{}', {}, 0);
+    clock.advance(500);
+    b.add('b', 'users', '{}', {}, 1);
+    expect(b.nextDeadline()).toBe(1000);
+    expect(b.sealAged(999)).toEqual([]);
+    expect(b.sealAged(1000).map((x) => [x.stream, x.sealedBy])).toEqual([['a', 'age']]);
+    expect(b.nextDeadline()).toBe(1500);
+    expect(b.sealAged(1500).map((x) => x.stream)).toEqual(['b']);
   });
 
-  it('takes one stream on demand (SCHEMA change)', () => {
-    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000 });
-    expect(b.take('a')).toBeUndefined();
-    b.add('a', 'users', { uid: '1' }, {}, 0);
-    expect(b.take('a')?.requests).toHaveLength(1);
-    expect(b.take('a')).toBeUndefined();
+  it('seals one stream on demand (a changed SCHEMA)', () => {
+    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock: new ManualClock() });
+    expect(b.seal('a', 'schema')).toBeUndefined();
+    b.add('a', 'users', '{}', {}, 0);
+    expect(b.seal('a', 'schema')).toMatchObject({ sealedBy: 'schema' });
+    expect(b.seal('a', 'schema')).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, Redactor } from '@fullstory-singer/singer-core';
 import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { loadSettings } from '../src/config.js';
-import { routeStream } from '../src/routing.js';
+import { routeStream } from '../src/streams.js';
 
 describe('loadSettings', () => {
   let dir: string;
@@ -21,7 +21,7 @@ describe('loadSettings', () => {
     return path;
   }
 
-  it('applies the documented defaults', async () => {
+  it('applies the documented defaults, all from the JSON Schema', async () => {
     const s = await loadSettings({ files: [await file('a.json', { api_key: 'k-123456' })], env: {} });
     expect(s).toEqual({
       apiKey: 'k-123456',
@@ -34,6 +34,7 @@ describe('loadSettings', () => {
       waitForJobs: true,
       jobPollIntervalSeconds: 2,
       jobTimeoutSeconds: 3600,
+      stopTimeoutSeconds: 60,
       deadLetterPath: 'target-fullstory.rejected.ndjson',
       failOnRejected: false,
       validateRecords: true,
@@ -88,5 +89,17 @@ describe('routeStream', () => {
 
   it('names the stream when it has no data type', () => {
     expect(() => routeStream({ streams: {} } as never, 'orders')).toThrow(/stream "orders": no data type/);
+  });
+});
+
+describe('defaults live in the JSON Schema only', () => {
+  it('every setting with a default in the code path has one in the schema', async () => {
+    const { settingsSchema } = await import('../src/config.js');
+    const props = settingsSchema()['properties'] as Record<string, { default?: unknown }>;
+    for (const key of ['request_timeout_seconds', 'max_retries', 'streams', 'batch_size', 'max_batch_age_seconds', 'max_jobs_in_flight', 'wait_for_jobs',
+      'job_poll_interval_seconds', 'job_timeout_seconds', 'stop_timeout_seconds', 'dead_letter_path', 'fail_on_rejected', 'validate_records',
+      'declare_property_types', 'dry_run']) {
+      expect([key, props[key]?.default]).not.toEqual([key, undefined]);
+    }
   });
 });

@@ -58,7 +58,7 @@ const props = (uid: string) => ctx.sandbox.users().find((u) => u.uid === uid)?.p
 function expectAllLanded(r: RunResult, p: Parsed): void {
   expect(r.error).toBeUndefined();
   expect(r.deadLetters).toEqual([]);
-  expect(r.summary).toMatchObject({ recordsRead: p.records, sent: p.records, imported: p.records, rejectedLocally: 0, rejectedByFullStory: 0 });
+  expect(r.summary).toMatchObject({ recordsRead: p.records, sent: p.records, imported: p.records, rejected: 0, unsettled: 0 });
   if (p.lastState === undefined) expect(r.states).toEqual([]);
   else expect(r.states[r.states.length - 1]).toEqual(p.lastState);
 }

@@ -1,18 +1,23 @@
 /**
- * Test harness: runs the target in-process (runTarget with the real fullstory-client) against a
- * sandbox on 127.0.0.1:0, with stdout, stderr and the dead-letter file captured.
+ * Test harness: runs the target in-process (`run` with the real fullstory-client) against a sandbox on
+ * 127.0.0.1:0, with stdout, stderr and the dead-letter file captured. The config goes through a file
+ * and the same validation (and schema defaults) as the CLI's.
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createLogger, MessageWriter, parseJson, ProgressReporter } from '@fullstory-singer/singer-core';
+import { createLogger, MessageWriter, parseJson, ProgressReporter, Redactor } from '@fullstory-singer/singer-core';
 import { fixturePath, MemoryWritable, parseOutputLines, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { ServerApiClient } from '@fullstory-singer/fullstory-client';
 import { startSandbox, type Sandbox, type SandboxOptions } from 'fullstory-sandbox';
-import { settingsFromConfig } from '../src/config.js';
+import type { Clock } from '../src/clock.js';
+import { loadSettings } from '../src/config.js';
+import { dryRunDeadLetterPath } from '../src/dead-letter.js';
+import { run } from '../src/run.js';
+import { fullStoryApi } from '../src/sinks/fullstory.js';
 import type { RunSummary } from '../src/summary.js';
-import { runTarget } from '../src/target.js';
 
 export interface RunResult {
   summary?: RunSummary;
@@ -34,6 +39,9 @@ export interface RunOptions {
   progress?: boolean;
   /** Called with each state value as it is written to stdout (before the run ends). */
   onState?: (value: unknown) => void;
+  /** The run's stop signal (a graceful stop, as SIGINT/SIGTERM ask for). */
+  stop?: AbortSignal;
+  clock?: Clock;
 }
 
 /** A stdout that hands each complete line to `onLine` as it is written. */
@@ -51,7 +59,6 @@ class LineWatcher extends MemoryWritable {
   }
 }
 
-/** Read a fixture under fixtures/singer. */
 /** What {@link sandboxPerFile} sets up: valid inside tests and hooks, not at module load. */
 export interface SandboxContext {
   readonly sandbox: Sandbox;
@@ -80,6 +87,7 @@ export function sandboxPerFile(options: SandboxOptions): SandboxContext {
   return ctx;
 }
 
+/** Read a fixture under fixtures/singer. */
 export function singerFixture(...parts: string[]): Promise<string> {
   return readFile(fixturePath('singer', ...parts), 'utf8');
 }
@@ -95,46 +103,58 @@ export function sandboxConfig(sandbox: Sandbox | undefined, dir: string, over: R
   };
 }
 
+let configs = 0;
+
 /** Run the target over `input` with `config` (snake_case, as in a config file). */
 export async function runWith(config: Record<string, unknown>, input: string, options: RunOptions = {}): Promise<RunResult> {
-  const settings = settingsFromConfig(config);
   const onState = options.onState;
   const stdout = onState ? new LineWatcher((l) => onState(parseJson(l))) : new MemoryWritable();
   const stderr = new MemoryWritable();
-  const logger = createLogger({ level: 'debug', out: stderr });
-  const api = settings.dryRun
-    ? undefined
-    : new ServerApiClient({
-        apiKey: settings.apiKey!,
-        baseUrl: settings.baseUrl!,
-        userAgent: 'target-fullstory-test',
-        timeoutMs: 10_000,
-        maxRetries: options.maxRetries ?? 3,
-        backoffBaseMs: 5,
-        backoffCapMs: 50,
-        logger,
-      });
+  const redactor = new Redactor();
+  const logger = createLogger({ level: 'debug', out: stderr, redactor });
   const output = new MessageWriter(stdout);
   const result: RunResult = { states: [], stdout: '', stderr: '', deadLetters: [] };
+  let deadLetterPath: string | undefined;
   try {
-    result.summary = await runTarget({
+    // Through a file, as the CLI reads it: the same validation and schema defaults.
+    const file = join(tmpdir(), `target-fullstory-test-${process.pid}-${++configs}.json`);
+    await writeFile(file, JSON.stringify(config));
+    const settings = await loadSettings({ files: [file], env: {}, redactor }).finally(() => rm(file, { force: true }));
+    deadLetterPath = settings.dryRun ? dryRunDeadLetterPath(settings.deadLetterPath) : settings.deadLetterPath;
+    result.summary = await run({
       settings,
       input: options.stream ?? Readable.from([Buffer.from(input)]),
       output,
       logger,
-      ...(api ? { api } : {}),
+      redactor,
+      connect: (hooks) =>
+        fullStoryApi(
+          new ServerApiClient({
+            apiKey: settings.apiKey!,
+            baseUrl: settings.baseUrl!,
+            userAgent: 'target-fullstory-test',
+            timeoutMs: 10_000,
+            maxRetries: options.maxRetries ?? 3,
+            backoffBaseMs: 5,
+            backoffCapMs: 50,
+            logger,
+            onThrottle: hooks.onThrottle,
+          }),
+        ),
       ...(options.progress ? { progress: new ProgressReporter({ out: stderr, isTTY: false, intervalMs: 0 }) } : {}),
       ...(options.throttleWindowMs !== undefined ? { throttleWindowMs: options.throttleWindowMs } : {}),
+      ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
   } catch (err) {
     result.error = err as RunResult['error'];
   }
-  await output.end();
+  await output.end().catch(() => undefined);
   result.stdout = stdout.text();
   result.stderr = stderr.text();
   result.states = parseOutputLines(result.stdout);
   try {
-    const text = await readFile(settings.deadLetterPath, 'utf8');
+    const text = await readFile(deadLetterPath!, 'utf8');
     result.deadLetters = text
       .split('\n')
       .filter((l) => l !== '')

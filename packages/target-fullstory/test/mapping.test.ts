@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@fullstory-singer/singer-core';
-import { compileMapper, requestKey, type MapperOptions, type MapResult } from '../src/mapping.js';
-import { PropertyNamer } from '../src/property-names.js';
+import { compileMapper, type MapperOptions, type MapResult } from '../src/mapping/mapper.js';
+import { PropertyNamer } from '../src/mapping/names.js';
 import { loadSchema } from '@fullstory-singer/schemas';
 
 const schema = {
@@ -104,6 +104,13 @@ describe('users mapping', () => {
     [{ uid: { a: 1 } }, 'invalid_value', 'invalid_uid'],
     [{ uid: true }, 'invalid_value', 'invalid_uid'],
     [{ uid: 'u', email: ['x'] }, 'invalid_value', 'invalid_email'],
+    [{ uid: Infinity }, 'invalid_value', 'invalid_uid'],
+    [{ uid: 'u', total_spent: -Infinity }, 'invalid_value', 'non_finite_number'],
+    [{ uid: 'u', tags: [1, Infinity] }, 'invalid_value', 'non_finite_number'],
+    [{ uid: 'u', address: { 'zip:code': Infinity } }, 'invalid_value', 'non_finite_number'],
+    [{ uid: 'u', 'a-b': 1, a_b: 2 }, 'invalid_value', 'property_name_collision'],
+    [{ uid: 'u', address: { 'zip:code': 1, zip_code: 2 } }, 'invalid_value', 'property_name_collision'],
+    [{ uid: 'x'.repeat(257) }, 'invalid_value', 'uid_too_long'],
   ])('rejects %j', (record, reason, code) => {
     const r = mapper().map(record);
     expect(r).toMatchObject({ ok: false, reason, code });
@@ -237,15 +244,6 @@ describe('audience mapping', () => {
   });
 });
 
-describe('requestKey', () => {
-  it('matches an echoed request to the one sent', () => {
-    expect(requestKey('users', { uid: 'a', properties: { x: 1 } })).toBe(requestKey('users', { properties: { x: 2 }, uid: 'a' }));
-    const sent = { user: { uid: 'u' }, name: 'n', timestamp: '2024-01-01T00:00:00.000Z' };
-    expect(requestKey('events', sent)).toBe(requestKey('events', { name: 'n', user: { uid: 'u' }, timestamp: '2024-01-01T00:00:00Z' }));
-    expect(requestKey('events', sent)).not.toBe(requestKey('events', { ...sent, name: 'm' }));
-  });
-});
-
 describe('patternProperties', () => {
   it('types fields matched by a pattern, nested ones too', () => {
     const m = mapper({
@@ -293,5 +291,42 @@ describe('patternProperties', () => {
         evt_when_date: 'date',
       },
     });
+  });
+});
+
+describe('what FullStory cannot take', () => {
+  it('names the two colliding fields and the property they would both be', () => {
+    const r = mapper().map({ uid: 'u', address: { 'zip:code': 1, zip_code: 2 } });
+    expect(r).toMatchObject({ ok: false, message: expect.stringMatching(/"address\.zip:code" and "address\.zip_code" are both sent as property "address\.zip_code"/) });
+  });
+
+  it('a null beside a colliding name is not a collision (nulls are not sent)', () => {
+    expect(ok(mapper().map({ uid: 'u', 'a-b': null, a_b: 2 }))['properties']).toEqual({ a_b: 2 });
+  });
+
+  it('a record property named like the audience flag is a collision, not overwritten', () => {
+    const m = mapper({ dataType: 'audience', audience: { property: 'vip', mode: 'upsert' } });
+    expect(m.map({ uid: 'u', vip: false })).toMatchObject({ ok: false, code: 'property_name_collision' });
+  });
+
+  it('a literal dotted key is a property; the mapped nested path is not', () => {
+    const m = mapper({ mapping: { uid: 'address.city' } });
+    expect(ok(m.map({ address: { city: 'Oslo' }, 'address.city': 'literal' }))).toEqual({
+      uid: 'Oslo',
+      properties: { address_city: 'literal' },
+    });
+  });
+
+  it('counts properties across nesting: 500 pass, 501 reject', () => {
+    const many = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, i]));
+    expect(ok(mapper().map({ uid: 'u', ...many(499), nested: { a: 1 } }))).toBeDefined();
+    expect(mapper().map({ uid: 'u', ...many(500), nested: { a: 1 } })).toMatchObject({ ok: false, code: 'too_many_properties' });
+  });
+
+  it('checks the event name length (250 characters) and session id length', () => {
+    const m = mapper({ dataType: 'events', schema: { type: 'object', properties: {} }, mapping: { session_id: 'sid' } });
+    expect(m.map({ uid: 'u', event_name: 'e'.repeat(251) })).toMatchObject({ ok: false, code: 'event_name_too_long' });
+    expect(ok(m.map({ uid: 'u', event_name: 'e'.repeat(250) }))).toBeDefined();
+    expect(m.map({ sid: '1'.repeat(257), event_name: 'e' })).toMatchObject({ ok: false, code: 'session_id_too_long' });
   });
 });

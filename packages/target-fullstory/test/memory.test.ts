@@ -7,10 +7,11 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
-import { createLogger, MessageWriter } from '@fullstory-singer/singer-core';
+import { writeFile } from 'node:fs/promises';
+import { createLogger, MessageWriter, Redactor } from '@fullstory-singer/singer-core';
 import { MemoryWritable, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { settingsFromConfig } from '../src/config.js';
-import { runTarget } from '../src/target.js';
+import { loadSettings } from '../src/config.js';
+import { run } from '../src/run.js';
 
 // A real collection before each sample, so the figures show what is retained, not GC laziness.
 setFlagsFromString('--expose_gc');
@@ -38,11 +39,14 @@ describe('memory', () => {
           yield chunk;
         }
       }
-      const summary = await runTarget({
-        settings: settingsFromConfig({ data_type: 'users', dry_run: true, dead_letter_path: join(dir, 'x') }),
+      const config = join(dir, 'config.json');
+      await writeFile(config, JSON.stringify({ data_type: 'users', dry_run: true, dead_letter_path: join(dir, 'x') }));
+      const summary = await run({
+        settings: await loadSettings({ files: [config], env: {} }),
         input: Readable.from(input()),
         output: new MessageWriter(new MemoryWritable()),
         logger: createLogger({ level: 'silent', out: new MemoryWritable() }),
+        redactor: new Redactor(),
       });
       expect(summary.sent).toBe(total);
       // The input is about 100 MB of JSON (far more as objects); what stays after a collection must not

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { scalarType, schemaShape } from '../src/property-types.js';
+import { scalarType, schemaShape } from '../src/mapping/types.js';
 
 describe('property types from a Singer schema', () => {
   it.each([

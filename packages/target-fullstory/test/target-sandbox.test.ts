@@ -49,7 +49,7 @@ describe('users', () => {
     expect(byUid('2')!.schema).toEqual({ properties: { plan: 'str', days_active: 'int', ltv: 'real', vip: 'bool', signed_up: 'date' } });
     expect(ada.schema).toEqual({ properties: { plan: 'str', days_active: 'int' } });
     expect(r.states).toEqual([{ bookmarks: { crm_users: { updated_at: '2024-02-02T00:00:00Z' } } }]);
-    expect(r.summary).toMatchObject({ recordsRead: 3, sent: 3, imported: 3, rejectedLocally: 0, propertiesStringified: 1 });
+    expect(r.summary).toMatchObject({ recordsRead: 3, sent: 3, imported: 3, rejectedByTarget: 0, propertiesStringified: 1 });
     expect(r.stderr).toMatch(/property name rewritten to FullStory rules from="first name" to=first_name/);
     expect(r.stderr).toMatch(/INFO finished records_read=3 sent=3 imported=3 rejected=0/);
     expect(r.deadLetters).toEqual([]);
@@ -189,8 +189,9 @@ describe('dead-letter file', () => {
       [4, 'missing_required_field', 'required_field'],
       [5, 'missing_required_field', 'required_field'],
       [6, 'invalid_value', 'invalid_uid'],
-      [7, 'rejected_by_fullstory', 'field_too_long'],
-      [8, 'rejected_by_fullstory', 'field_too_long'],
+      // Past FullStory's documented limits: rejected before sending.
+      [7, 'invalid_value', 'email_too_long'],
+      [8, 'invalid_value', 'uid_too_long'],
     ]);
     for (const d of r.deadLetters) {
       expect(d).toEqual({ stream: 'accounts', record: expect.any(Object), reason: expect.any(String), code: expect.any(String), message: expect.any(String), at: expect.stringMatching(/Z$/) });
@@ -200,7 +201,7 @@ describe('dead-letter file', () => {
     expect(r.deadLetters[1]!['message']).toBe('/updated: must match format "date-time"');
     expect(ctx.sandbox.users().map((u) => u.uid).sort()).toEqual(['ok-1', 'ok-9']);
     expect(r.states).toEqual([{ accounts: 9 }]);
-    expect(r.summary).toMatchObject({ recordsRead: 9, sent: 4, imported: 2, rejectedLocally: 5, rejectedByFullStory: 2, deadLettered: 7 });
+    expect(r.summary).toMatchObject({ recordsRead: 9, sent: 2, imported: 2, rejected: 7, rejectedByTarget: 7, rejectedByFullStory: 0, unsettled: 0 });
     expect(r.stderr).toMatch(/rejected=7 .*dead_letter=\S*rejected\.ndjson/);
   });
 
@@ -417,7 +418,8 @@ describe('dry run', () => {
     expect(lines.map((l) => (l['body'] as { requests: unknown[] }).requests.length)).toEqual([2, 2, 1]);
     expect(lines[0]).toMatchObject({ stream: 'p', endpoint: '/v2/users/batch', body: { requests: [{ uid: 'u0', properties: { n: 0 } }, { uid: 'u1' }] } });
     expect(r.deadLetters).toHaveLength(1);
-    expect(r.summary).toMatchObject({ dryRun: true, sent: 5, jobs: 3, imported: 0, rejectedLocally: 1 });
+    // The dry run's jobs answer COMPLETED at once: its records count as imported, as they would be.
+    expect(r.summary).toMatchObject({ dryRun: true, sent: 5, jobs: 3, imported: 5, rejectedByTarget: 1, unsettled: 0 });
     expect(r.stderr).toMatch(/dry run finished \(nothing was sent\)/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { EPOCH_MILLIS_THRESHOLD, normalizeTimestamp } from '../src/timestamps.js';
+import { EPOCH_MILLIS_THRESHOLD, normalizeTimestamp } from '../src/mapping/timestamps.js';
 
 describe('normalizeTimestamp', () => {
   it('keeps RFC 3339 UTC instants, with milliseconds', () => {

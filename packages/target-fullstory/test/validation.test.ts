@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { compileValidator } from '../src/validation.js';
+import { compileValidator } from '../src/mapping/validation.js';
 
 describe('compileValidator', () => {
   const validate = compileValidator({

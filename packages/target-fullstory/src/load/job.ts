@@ -1,378 +1,224 @@
 /**
- * The job pipeline (target.md, "Batches, jobs and state"): each sealed batch becomes one FullStory
- * batch import job — create (with the batch's Idempotency-Key), poll to `COMPLETED` or `FAILED`, and on
- * `FAILED` read the `/errors` pages and dead-letter each failed request's original record.
+ * One sealed batch through FullStory's asynchronous workflow
+ * (https://developer.fullstory.com/server/asynchronous-workflows/), as one async function:
+ * create → poll → account, until every record is imported or dead-lettered.
  *
- * - At most `maxJobsInFlight` jobs are created and unfinished at once, across streams. `submit` waits
- *   for a slot, and the caller awaits `submit` before reading more input: that is the backpressure on
- *   stdin that bounds memory by batch size × jobs in flight.
- * - A 429 anywhere (reported by the client through `throttle`) halves the cap (down to 1) for
- *   `throttleWindowMs` after the latest 429; the full cap returns after that.
- * - Users are upserted, so the last value must win: a users batch waits to be created while a job of
- *   the same stream that touches one of its uids is still running (FullStory runs jobs concurrently and
- *   in no promised order).
- * - Polling starts at 100 ms and doubles up to `pollIntervalMs`, so short jobs finish fast while long
- *   ones are polled at the configured pace. A job still processing after `jobTimeoutMs` is an
- *   `UnavailableError` (exit 5).
- * - The first fatal error (auth, unavailable after retries, a rejected request, a timeout) stops new
- *   jobs: `submit` and `drain` throw it. Jobs already running are allowed to finish.
+ * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`. A 400 or 413 (the
+ *   body refused as a whole: FullStory documents 400 for invalid input; a proxy answers 413) splits the
+ *   batch in halves, recursively, each half with its own key, until the bad requests stand alone; those
+ *   are dead-lettered with FullStory's code and message and the rest land. The halves go one after the
+ *   other, so requests for one uid keep their input order.
+ * - Poll: `GET /v2/{kind}/batch/{id}`, first after 0.1 s, then doubling up to `job_poll_interval_seconds`,
+ *   until COMPLETED or FAILED; still processing after `job_timeout_seconds` is an `UnavailableError`.
+ * - Account, by the counts, not the status (FullStory's docs show a COMPLETED job with errors): when the
+ *   job reports `errors` > 0, or fewer `imports` than requests sent, its `/errors` pages are read and each
+ *   item is matched to the request it echoes (error-match.ts); the record is dead-lettered with
+ *   FullStory's code. If the records left still outnumber the imports FullStory reports, `/imports` is
+ *   read to find which landed; a record neither imported nor named in `/errors` is dead-lettered as
+ *   `unaccounted` with FullStory's counts, never counted as imported. A key that may not read `/errors`
+ *   (403: a Standard key) cannot say which records failed: the job's records are dead-lettered as
+ *   `job_results_forbidden`, so none is lost track of.
  */
 
+import { BatchRefusedError } from '@fullstory-singer/fullstory-client';
 import { UnavailableError, type Logger } from '@fullstory-singer/singer-core';
-import type { Batch, BatchKind } from './batcher.js';
-import type { DeadLetterEntry } from './dead-letter.js';
-import { requestKey } from './mapping.js';
+import { sleep, type Clock } from '../clock.js';
+import type { Rejection } from '../rejection.js';
+import type { BatchApi, JobStatus, ListPage } from '../sinks/batch-api.js';
+import { advance, type Batch } from './batch.js';
+import { RequestMatcher } from './error-match.js';
+import { idempotencyKey } from './idempotency.js';
 
-/** Job status as the v2 batch status endpoint reports it (`GET /v2/{kind}/batch/{id}`). */
-export interface JobStatusLike {
-  id: string;
-  status: string;
-  imports?: number;
-  errors?: number;
-}
-
-/** One item of a job's `/errors` page: FullStory echoes the failed request as `user` or `event`. */
-export interface JobErrorItem {
-  code: string;
-  message: string;
-  user?: Record<string, unknown>;
-  event?: Record<string, unknown>;
-}
-
-/** The calls the pipeline makes; `ServerApiClient` of fullstory-client has this shape. */
-export interface BatchApi {
-  createBatch(kind: BatchKind, body: { requests: unknown[] }, idempotencyKey: string): Promise<{ id: string; status: string }>;
-  getJob(kind: BatchKind, jobId: string): Promise<JobStatusLike>;
-  getJobErrors(
-    kind: BatchKind,
-    jobId: string,
-    pageToken?: string,
-  ): Promise<{ results: JobErrorItem[]; nextPageToken?: string } | 'processing'>;
-}
-
-/** Options of {@link JobPipeline}. */
-export interface JobPipelineOptions {
+/** What a job needs; everything with a side effect is passed in. */
+export interface JobContext {
   api: BatchApi;
-  maxJobsInFlight: number;
+  clock: Clock;
+  /** Aborted when the run gives up on its jobs: every call and wait ends at once. */
+  signal: AbortSignal;
   pollIntervalMs: number;
   jobTimeoutMs: number;
-  /** When false a batch counts as safe once its job is created (states may go out earlier). */
-  waitForJobs: boolean;
-  /** Where rejected records go. */
-  deadLetter: { write(entry: DeadLetterEntry): Promise<void> };
-  /** Called when a batch's records are safe (imported or dead-lettered, or created if !waitForJobs). */
-  onBatchSafe: (batch: Batch) => void;
-  /** Called once, with the first fatal error (the target stops reading input). */
-  onFatal?: (err: Error) => void;
-  logger?: Logger;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  /** How long the cap stays lowered after a 429 (default 60 s). */
-  throttleWindowMs?: number;
-}
-
-/** Counters the summary reports. */
-export interface PipelineStats {
-  jobsCreated: number;
-  jobsCompleted: number;
-  jobsFailed: number;
-  /** Requests sent in created jobs. */
-  sent: number;
-  imported: number;
-  /** Requests FullStory rejected (dead-lettered). */
-  rejected: number;
-  /** Requests of FAILED jobs that FullStory neither imported nor listed as errors. */
-  unaccounted: number;
-  /** 429 answers seen. */
-  throttled: number;
+  logger: Logger;
+  /** Writes a record's dead-letter line and counts it. */
+  reject(stream: string, record: unknown, rejection: Omit<Rejection, 'ok'>, request?: unknown): void;
+  /** Counts `n` records imported. */
+  imported(stream: string, n: number): void;
+  /** Counts a created job of `requests` requests. */
+  created(requests: number): void;
+  /** Called once FullStory accepted every part of the batch (with `wait_for_jobs: false` a state may then go out). */
+  onCreated?(batch: Batch): void;
 }
 
 const FIRST_POLL_MS = 100;
 
-/** Creates, polls and finishes batch jobs with a cap on jobs in flight. */
-export class JobPipeline {
-  readonly stats: PipelineStats = {
-    jobsCreated: 0,
-    jobsCompleted: 0,
-    jobsFailed: 0,
-    sent: 0,
-    imported: 0,
-    rejected: 0,
-    unaccounted: 0,
-    throttled: 0,
-  };
-  private readonly running = new Map<Batch, Promise<void>>();
-  /** Per stream, the uids of its running users jobs, with counts. */
-  private readonly busyUids = new Map<string, Map<string, number>>();
-  private fatalError?: Error;
-  private wakers: (() => void)[] = [];
-  private queue: Promise<void> = Promise.resolve();
-  private cap: number;
-  private throttledUntil = 0;
-  private readonly o: Required<Omit<JobPipelineOptions, 'logger' | 'onFatal'>> & Pick<JobPipelineOptions, 'logger' | 'onFatal'>;
+/** Create, poll and account for `batch` until it is settled. @throws what stops the run (auth, outage, timeout, abort). */
+export async function loadBatch(batch: Batch, ctx: JobContext): Promise<void> {
+  await loadPart(batch, 0, batch.requests.length, ctx);
+  advance(batch, 'settled');
+}
 
-  constructor(options: JobPipelineOptions) {
-    this.o = {
-      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-      now: Date.now,
-      throttleWindowMs: 60_000,
-      ...options,
-    };
-    this.cap = options.maxJobsInFlight;
-  }
-
-  /** The first fatal error, if any. */
-  get fatal(): Error | undefined {
-    return this.fatalError;
-  }
-
-  /** Jobs created (or being created) and not finished. */
-  get inFlight(): number {
-    return this.running.size;
-  }
-
-  /** The cap in force now (lowered for a while after a 429). */
-  currentCap(): number {
-    if (this.cap < this.o.maxJobsInFlight && this.o.now() >= this.throttledUntil) {
-      this.o.logger?.info('jobs in flight back to the configured cap', { max_jobs_in_flight: this.o.maxJobsInFlight });
-      this.cap = this.o.maxJobsInFlight;
-    }
-    return this.cap;
-  }
-
-  /** Report a 429: halve the cap (min 1) until `throttleWindowMs` after now. */
-  throttle(retryAfterMs: number): void {
-    this.stats.throttled++;
-    this.throttledUntil = this.o.now() + Math.max(this.o.throttleWindowMs, retryAfterMs);
-    const lowered = Math.max(1, Math.floor(this.cap / 2));
-    if (lowered < this.cap) {
-      this.o.logger?.warn('FullStory asked to slow down (429): fewer jobs in flight for a while', {
-        max_jobs_in_flight: lowered,
-        retry_after_ms: retryAfterMs,
-      });
-      this.cap = lowered;
-    }
-  }
-
-  /**
-   * Start a job for `batch` once a slot is free (and no running job of the stream shares a uid with it).
-   * Resolves when the job has been started (not finished). Submissions are served in order.
-   * @throws the pipeline's fatal error, once there is one.
-   */
-  submit(batch: Batch): Promise<void> {
-    const next = this.queue.then(() => this.acquire(batch));
-    this.queue = next.catch(() => {});
-    return next;
-  }
-
-  /** Wait for every started job to end. @throws the fatal error, if any job had one. */
-  async drain(): Promise<void> {
-    await this.queue;
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
-    if (this.fatalError) throw this.fatalError;
-  }
-
-  private async acquire(batch: Batch): Promise<void> {
-    const uids = batch.kind === 'users' ? batch.requests.map((r) => String(r['uid'])) : [];
-    for (;;) {
-      if (this.fatalError) throw this.fatalError;
-      if (this.running.size < this.currentCap() && !this.conflicts(batch.stream, uids)) break;
-      await this.waitForChange();
-    }
-    this.markBusy(batch.stream, uids, 1);
-    const job = this.run(batch).finally(() => {
-      this.running.delete(batch);
-      this.markBusy(batch.stream, uids, -1);
-      this.wake();
-    });
-    this.running.set(batch, job);
-  }
-
-  private markBusy(stream: string, uids: string[], delta: 1 | -1): void {
-    if (uids.length === 0) return;
-    let busy = this.busyUids.get(stream);
-    if (!busy) this.busyUids.set(stream, (busy = new Map()));
-    for (const uid of uids) {
-      const n = (busy.get(uid) ?? 0) + delta;
-      if (n <= 0) busy.delete(uid);
-      else busy.set(uid, n);
-    }
-    if (busy.size === 0) this.busyUids.delete(stream);
-  }
-
-  private conflicts(stream: string, uids: string[]): boolean {
-    const busy = this.busyUids.get(stream);
-    if (!busy) return false;
-    for (const uid of uids) if (busy.has(uid)) return true;
-    return false;
-  }
-
-  /** Resolves when a job ends, a fatal error arrives, or the throttle window closes. */
-  private waitForChange(): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      };
-      this.wakers.push(done);
-      if (this.cap < this.o.maxJobsInFlight) {
-        timer = setTimeout(done, Math.max(0, this.throttledUntil - this.o.now()) + 1);
-        timer.unref();
-      }
-    });
-  }
-
-  private wake(): void {
-    const w = this.wakers;
-    this.wakers = [];
-    for (const f of w) f();
-  }
-
-  private fail(err: unknown): void {
-    if (!this.fatalError) {
-      this.fatalError = err instanceof Error ? err : new Error(String(err));
-      this.o.onFatal?.(this.fatalError);
-    }
-    this.wake();
-  }
-
-  private async run(batch: Batch): Promise<void> {
-    const { api, logger } = this.o;
-    const started = this.o.now();
-    try {
-      const job = await api.createBatch(batch.kind, { requests: batch.requests }, batch.idempotencyKey);
-      this.stats.jobsCreated++;
-      this.stats.sent += batch.requests.length;
-      // The requests are no longer needed once the job exists, except to match error items: keep
-      // only their identities, so a batch in flight holds little more than its original records.
-      batch.keys = batch.requests.map((r) => requestKey(batch.kind, r, false));
-      batch.requests.length = 0;
-      logger?.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: batch.keys.length });
-      if (!this.o.waitForJobs) this.o.onBatchSafe(batch);
-      const status = await this.poll(batch.kind, job.id, started);
-      if (status.status === 'COMPLETED') {
-        this.stats.jobsCompleted++;
-        this.stats.imported += batch.records.length;
-      } else {
-        this.stats.jobsFailed++;
-        await this.deadLetterErrors(batch, job.id, status, started);
-      }
-      logger?.metric('timer', 'job_duration', (this.o.now() - started) / 1000, {
-        job_type: batch.kind,
+/** Requests `[lo, hi)` of `batch` as one job, split while FullStory refuses the body. */
+async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): Promise<void> {
+  const requests = batch.requests.slice(lo, hi);
+  let job: { id: string; status: string };
+  try {
+    job = await ctx.api.createBatch(
+      {
         stream: batch.stream,
-        status: status.status === 'COMPLETED' ? 'succeeded' : 'failed',
-      });
-      if (this.o.waitForJobs) this.o.onBatchSafe(batch);
-    } catch (err) {
-      this.fail(err);
+        kind: batch.kind,
+        body: `{"requests":[${requests.join(',')}]}`,
+        idempotencyKey: idempotencyKey({ stream: batch.stream, kind: batch.kind, requests }),
+      },
+      ctx.signal,
+    );
+  } catch (err) {
+    if (!(err instanceof BatchRefusedError)) throw err;
+    if (hi - lo === 1) {
+      ctx.reject(batch.stream, batch.records[lo], { reason: 'rejected_by_fullstory', code: err.apiCode ?? 'invalid_argument', message: err.apiMessage });
+      batch.accounted++;
+      partCreated(batch, hi, ctx);
+      return;
     }
-  }
-
-  private async poll(kind: BatchKind, jobId: string, started: number): Promise<JobStatusLike> {
-    let delay = Math.min(FIRST_POLL_MS, this.o.pollIntervalMs);
-    for (;;) {
-      await this.o.sleep(delay);
-      const status = await this.o.api.getJob(kind, jobId);
-      if (status.status === 'COMPLETED' || status.status === 'FAILED') return status;
-      this.checkTimeout(jobId, started);
-      delay = Math.min(delay * 2, this.o.pollIntervalMs);
-    }
-  }
-
-  private checkTimeout(jobId: string, started: number): void {
-    const elapsed = this.o.now() - started;
-    if (elapsed > this.o.jobTimeoutMs) {
-      throw new UnavailableError(
-        `FullStory job ${jobId} still processing after ${Math.round(elapsed / 1000)} s (job_timeout_seconds)`,
-      );
-    }
-  }
-
-  /** Read a FAILED job's `/errors` pages and dead-letter each failed request's record. */
-  private async deadLetterErrors(batch: Batch, jobId: string, status: JobStatusLike, started: number): Promise<void> {
-    const { api, deadLetter, logger } = this.o;
-    // Index the batch by request identity only now: most jobs complete and never need it. Events are
-    // also indexed without their timestamp, in case FullStory echoes one that differs from what was sent.
-    const exact = new Map<string, number[]>();
-    const loose = new Map<string, number[]>();
-    const add = (index: Map<string, number[]>, k: string, i: number): void => {
-      const list = index.get(k);
-      if (list) list.push(i);
-      else index.set(k, [i]);
-    };
-    (batch.keys ?? []).forEach((k, i) => {
-      add(exact, k, i);
-      if (batch.kind === 'events') add(loose, withoutTimestamp(k), i);
-    });
-    const used = new Set<number>();
-    const take = (index: Map<string, number[]>, k: string): number | undefined => {
-      const list = index.get(k);
-      while (list && list.length > 0) {
-        const i = list.shift()!;
-        if (!used.has(i)) {
-          used.add(i);
-          return i;
-        }
-      }
-      return undefined;
-    };
-    const match = (echoed: Record<string, unknown> | undefined): number | undefined => {
-      const k = requestKey(batch.kind, echoed);
-      return take(exact, k) ?? (batch.kind === 'events' ? take(loose, withoutTimestamp(k)) : undefined);
-    };
-    let rejected = 0;
-    let token: string | undefined;
-    const seen = new Set<string>();
-    for (;;) {
-      const page = await api.getJobErrors(batch.kind, jobId, token);
-      if (page === 'processing') {
-        this.checkTimeout(jobId, started);
-        await this.o.sleep(this.o.pollIntervalMs);
-        continue;
-      }
-      for (const item of page.results) {
-        const echoed = batch.kind === 'users' ? item.user : item.event;
-        const i = match(echoed);
-        rejected++;
-        await deadLetter.write({
-          stream: batch.stream,
-          record: i === undefined ? null : batch.records[i],
-          reason: 'rejected_by_fullstory',
-          code: String(item.code ?? 'unknown'),
-          message: String(item.message ?? ''),
-          ...(i === undefined ? { request: echoed ?? null } : {}),
-        });
-      }
-      token = page.nextPageToken;
-      // Stop when there is no next page, or the token repeats (fullstory-api.md §6, SDK withPageToken).
-      if (!token || seen.has(token)) break;
-      seen.add(token);
-    }
-    this.stats.rejected += rejected;
-    const total = batch.records.length;
-    const imported = status.imports ?? Math.max(0, total - rejected);
-    this.stats.imported += imported;
-    const missing = total - imported - rejected;
-    if (missing > 0) {
-      this.stats.unaccounted += missing;
-      logger?.warn('FullStory job failed without listing every failed request', {
-        job_id: jobId,
-        stream: batch.stream,
-        requests: total,
-        imported,
-        errors_listed: rejected,
-      });
-    }
-    logger?.warn('FullStory rejected records in a batch job; see the dead-letter file', {
-      job_id: jobId,
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    ctx.logger.warn(`FullStory refused a batch as a whole (${err.status}); splitting it to set the bad requests apart`, {
       stream: batch.stream,
-      rejected,
+      requests: hi - lo,
+      code: err.apiCode,
     });
+    await loadPart(batch, lo, mid, ctx);
+    await loadPart(batch, mid, hi, ctx);
+    return;
+  }
+  ctx.created(hi - lo);
+  partCreated(batch, hi, ctx);
+  ctx.logger.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: hi - lo });
+  const started = ctx.clock.now();
+  const status = await poll(batch, job, started, ctx);
+  await account(batch, lo, hi, status, started, ctx);
+  ctx.logger.metric('timer', 'job_duration', (ctx.clock.now() - started) / 1000, {
+    job_type: batch.kind,
+    stream: batch.stream,
+    status: status.status === 'COMPLETED' && !status.errors ? 'succeeded' : 'failed',
+  });
+}
+
+/** The part ending at `hi` was created (or refused alone): when it is the last, the whole batch is. */
+function partCreated(batch: Batch, hi: number, ctx: JobContext): void {
+  if (hi !== batch.requests.length) return;
+  advance(batch, 'created');
+  ctx.onCreated?.(batch);
+}
+
+function finished(status: string): boolean {
+  return status === 'COMPLETED' || status === 'FAILED';
+}
+
+async function poll(batch: Batch, job: { id: string; status: string }, started: number, ctx: JobContext): Promise<JobStatus> {
+  // A create that answers a finished job (the dry run) is read at once.
+  let delay = finished(job.status) ? 0 : Math.min(FIRST_POLL_MS, ctx.pollIntervalMs);
+  for (;;) {
+    if (delay > 0) await sleep(ctx.clock, delay, ctx.signal);
+    const status = await ctx.api.getJob(batch.kind, job.id, ctx.signal);
+    if (finished(status.status)) return status;
+    checkTimeout(job.id, started, ctx);
+    delay = Math.min(Math.max(delay * 2, FIRST_POLL_MS), ctx.pollIntervalMs);
   }
 }
 
-/** An events request key without its last part (the timestamp). */
-function withoutTimestamp(key: string): string {
-  return key.slice(0, key.lastIndexOf('\u0000'));
+function checkTimeout(jobId: string, started: number, ctx: JobContext): void {
+  const elapsed = ctx.clock.now() - started;
+  if (elapsed > ctx.jobTimeoutMs) {
+    throw new UnavailableError(`FullStory job ${jobId} still processing after ${Math.round(elapsed / 1000)} s (job_timeout_seconds)`);
+  }
+}
+
+/** Settle requests `[lo, hi)` of a finished job: see the module comment. */
+async function account(batch: Batch, lo: number, hi: number, status: JobStatus, started: number, ctx: JobContext): Promise<void> {
+  const n = hi - lo;
+  const counts = `FullStory's job ${status.id} reported imports=${status.imports ?? 'none'} errors=${status.errors ?? 'none'} for ${n} requests`;
+  const mayHaveErrors = (status.errors ?? 0) > 0 || (status.imports !== undefined && status.imports < n) || (status.status === 'FAILED' && status.imports === undefined);
+  if (!mayHaveErrors) {
+    imported(batch, n, ctx);
+    return;
+  }
+  const matcher = new RequestMatcher(batch.kind, batch.requests, lo, hi);
+  let rejected = 0;
+  const errors = await readPages(status.id, started, ctx, (token) => ctx.api.getJobErrors(batch.kind, status.id, token, ctx.signal), (items) => {
+    for (const item of items) {
+      const echoed = batch.kind === 'users' ? item.user : item.event;
+      const i = matcher.matchEcho(echoed);
+      const rejection = { reason: 'rejected_by_fullstory' as const, code: item.code || 'unknown', message: item.message };
+      if (i === undefined) {
+        // FullStory named a request we cannot find in the batch: keep what it said.
+        ctx.reject(batch.stream, null, rejection, echoed ?? null);
+        continue;
+      }
+      ctx.reject(batch.stream, batch.records[i], rejection);
+      batch.accounted++;
+      rejected++;
+    }
+  });
+  if (errors === 'forbidden') {
+    // Which records failed cannot be known: none of them is counted as imported.
+    settleUnknown(batch, lo, hi, matcher, ctx, 'job_results_forbidden', `${counts}, and this key may not read the job's errors (403) to say which failed; an Admin or Architect key can`);
+    return;
+  }
+  const left = n - rejected;
+  if (status.imports !== undefined && status.imports >= left) {
+    imported(batch, left, ctx);
+  } else {
+    const imports = await readPages(status.id, started, ctx, (token) => ctx.api.getJobImports(batch.kind, status.id, token, ctx.signal), (items) => {
+      for (const item of items) {
+        if (matcher.matchImport(item) !== undefined) imported(batch, 1, ctx);
+      }
+    });
+    const why = imports === 'forbidden' ? `${counts}; its /imports could not be read (403) to find which landed` : `${counts}; neither its /errors nor its /imports names this record`;
+    settleUnknown(batch, lo, hi, matcher, ctx, 'unaccounted', why);
+  }
+  if (rejected > 0) ctx.logger.warn('FullStory rejected records of a batch job; see the dead-letter file', { job_id: status.id, stream: batch.stream, rejected });
+}
+
+function imported(batch: Batch, k: number, ctx: JobContext): void {
+  batch.accounted += k;
+  ctx.imported(batch.stream, k);
+}
+
+/** Dead-letter every request of `[lo, hi)` the matcher has not placed. */
+function settleUnknown(batch: Batch, lo: number, hi: number, matcher: RequestMatcher, ctx: JobContext, code: string, message: string): void {
+  let count = 0;
+  for (let i = lo; i < hi; i++) {
+    if (matcher.matched(i)) continue;
+    ctx.reject(batch.stream, batch.records[i], { reason: 'unaccounted', code, message });
+    batch.accounted++;
+    count++;
+  }
+  if (count > 0) ctx.logger.warn('FullStory did not confirm some records of a batch job; they are in the dead-letter file', { stream: batch.stream, code, records: count });
+}
+
+/**
+ * Read every page of a job's list, handing each page's items to `onItems`. A 202 ("still processing")
+ * is asked again after the poll interval. Stops when there is no next page or the token repeats (as
+ * FullStory's own Node SDK does).
+ */
+async function readPages<T>(
+  jobId: string,
+  started: number,
+  ctx: JobContext,
+  fetch: (token: string | undefined) => Promise<ListPage<T>>,
+  onItems: (items: T[]) => void,
+): Promise<'forbidden' | 'done'> {
+  let token: string | undefined;
+  const seen = new Set<string>();
+  for (;;) {
+    const page = await fetch(token);
+    if (page === 'forbidden') return page;
+    if (page === 'processing') {
+      checkTimeout(jobId, started, ctx);
+      await sleep(ctx.clock, ctx.pollIntervalMs, ctx.signal);
+      continue;
+    }
+    onItems(page.results);
+    token = page.nextPageToken;
+    if (!token || seen.has(token)) return 'done';
+    seen.add(token);
+  }
 }

@@ -1,44 +1,35 @@
 /**
- * Mapping: one Singer record → one FullStory v2 request (target.md, "Mapping").
+ * Mapping: one Singer record → one FullStory v2 request, or the reason it cannot be one.
  *
  * A mapper is compiled once per stream SCHEMA: the sources of the top-level fields, the property tree
- * (rewritten names and declared types of every field the schema knows) and the include/exclude filter
- * are worked out up front, so the per-record work is one walk over the record's own keys.
+ * (properties.ts) and the include/exclude filter are worked out up front, so the per-record work is
+ * one walk over the record's own keys.
  *
- * - `users`: `{uid, display_name?, email?, properties?, schema?}` (upserted by uid by the batch endpoint).
+ * - `users`: `{uid, display_name?, email?, properties?, schema?}`, upserted by uid by the batch endpoint
+ *   (https://developer.fullstory.com/server/users/create-batch-user-import-job).
  * - `events`: `{user: {uid}, name, timestamp?, session?, properties?, schema?}`. With a session id the
- *   event is identified by `session: {id}` alone (FullStory refuses `user` beside `session.id`), and the
- *   uid is then not required; `use_most_recent_session` true sends `session: {use_most_recent: true}`.
+ *   event is identified by `session: {id}` alone (FullStory refuses `user` beside `session.id`,
+ *   https://developer.fullstory.com/server/events/create-event/), and the uid is then not required;
+ *   `use_most_recent_session` true sends `session: {use_most_recent: true}`.
  * - `audience`: a users request that also sets the membership property to `true`; mode `add` sends only
  *   uid and that flag, mode `upsert` everything a `users` stream would send plus the flag.
  *
- * Properties: every record field not mapped to a top-level field, unless `include`/`exclude` say
- * otherwise. `null` values are left out (FullStory has no null property). Names are rewritten to
- * FullStory's rules (property-names.ts). An array of objects (which FullStory does not take) is sent as
- * its JSON text, typed `str`; a value over 8192 bytes, or a property whose dotted path would exceed 512
- * characters, is left out of the request (the record is still sent). Both are counted and logged once
- * per property path.
+ * The limits FullStory documents (limits.ts) are checked here, so a value past one is a dead-letter
+ * line, not a refused batch.
  */
 
-import { ConfigError, stringifyJson } from '@fullstory-singer/singer-core';
-import type { JsonSchema } from '@fullstory-singer/singer-core';
-import { MAX_PROPERTY_PATH_LENGTH, type PropertyNamer } from './property-names.js';
-import { schemaShape, type PropertyType, type SchemaShape } from './property-types.js';
-import { reject, type Rejection } from './rejection.js';
+import { ConfigError, stringifyJson, type JsonSchema } from '@fullstory-singer/singer-core';
+import { reject, type Rejection } from '../rejection.js';
+import { MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, MAX_EVENT_NAME_LENGTH, MAX_UID_LENGTH, longerThan } from './limits.js';
+import type { PropertyNamer } from './names.js';
+import { compileProperties, type PropertyCounts, type PropertyIssue } from './properties.js';
 import { normalizeTimestamp } from './timestamps.js';
 
 /** The three data types a stream can be loaded as. */
 export type DataType = 'users' | 'events' | 'audience';
 
 /** FullStory fields a `mapping` can name. */
-export type MappingField =
-  | 'uid'
-  | 'display_name'
-  | 'email'
-  | 'event_name'
-  | 'timestamp'
-  | 'session_id'
-  | 'use_most_recent_session';
+export type MappingField = 'uid' | 'display_name' | 'email' | 'event_name' | 'timestamp' | 'session_id' | 'use_most_recent_session';
 
 /** A record field (dotted path) or a constant. */
 export type SourceConfig = string | { value: unknown };
@@ -56,9 +47,6 @@ export const MAPPING_FIELDS: Record<DataType, Partial<Record<MappingField, strin
   },
 };
 
-/** Longest value, in UTF-8 bytes, FullStory keeps for a property (fullstory-api.md §5). */
-export const MAX_PROPERTY_VALUE_BYTES = 8192;
-
 /** Everything a mapper needs to know about its stream. */
 export interface MapperOptions {
   stream: string;
@@ -75,20 +63,11 @@ export interface MapperOptions {
   onPropertyIssue?: (issue: PropertyIssue, path: string) => void;
 }
 
-/** What happened to a property that could not be sent as is. */
-export type PropertyIssue = 'stringified_array_of_objects' | 'dropped_oversize_value' | 'dropped_long_name';
-
 /** A mapped request, ready for a batch body. */
 export type FullStoryRequest = Record<string, unknown>;
 
-/** The outcome of mapping one record. */
-export type MapResult = { ok: true; request: FullStoryRequest } | Rejection;
-
-/** Per-mapper counts of properties changed on the way (summed into the summary). */
-export interface PropertyCounts {
-  stringified: number;
-  dropped: number;
-}
+/** The outcome of mapping one record. `uid` is the request's user for the load order (users requests). */
+export type MapResult = { ok: true; request: FullStoryRequest; uid?: string } | Rejection;
 
 /** A compiled mapper for one stream SCHEMA. */
 export interface RecordMapper {
@@ -99,27 +78,12 @@ export interface RecordMapper {
 
 type Source = { path: string[]; label: string } | { value: unknown };
 
-interface FieldNode {
-  /** Rewritten name, worked out on first use (so fields never sent are never reported as rewritten). */
-  out?: string;
-  shape: SchemaShape;
-  children?: Level;
-}
-
-/** The fields one object schema declares: by name (`properties`) and by pattern (`patternProperties`). */
-interface Level {
-  nodes: Map<string, FieldNode>;
-  patterns: Array<{ re: RegExp; schema: JsonSchema }>;
-  /** Keys already matched against `patterns` (null: none matched); bounded, keys come from data. */
-  matched: Map<string, FieldNode | null>;
-}
-
 /**
  * Compile the mapper of one stream. Throws `ConfigError` (exit 2) for a mapping key that does not apply
  * to the data type, naming `streams.<stream>.mapping.<key>`.
  */
 export function compileMapper(options: MapperOptions): RecordMapper {
-  const { stream, dataType, namer, declarePropertyTypes } = options;
+  const { stream, dataType, declarePropertyTypes } = options;
   const allowed = MAPPING_FIELDS[dataType];
   for (const key of Object.keys(options.mapping ?? {})) {
     if (!(key in allowed)) {
@@ -129,128 +93,27 @@ export function compileMapper(options: MapperOptions): RecordMapper {
     }
   }
   const sources = new Map<MappingField, Source>();
-  const consumed = new Set<string>();
+  const consumed: string[][] = [];
   for (const [field, def] of Object.entries(allowed) as [MappingField, string | undefined][]) {
-    const configured = options.mapping?.[field];
-    const source = configured ?? def;
+    const source = options.mapping?.[field] ?? def;
     if (source === undefined) continue;
     if (typeof source === 'string') {
-      sources.set(field, { path: source.split('.'), label: source });
-      consumed.add(source);
+      const path = source.split('.');
+      sources.set(field, { path, label: source });
+      consumed.push(path);
     } else {
       sources.set(field, { value: source.value });
     }
   }
-
-  const include = options.properties?.include ? new Set(options.properties.include) : undefined;
-  const includePrefixes = new Set<string>();
-  for (const p of include ?? []) {
-    const parts = p.split('.');
-    for (let i = 1; i < parts.length; i++) includePrefixes.add(parts.slice(0, i).join('.'));
-  }
-  const exclude = new Set(options.properties?.exclude ?? []);
-  const tree = buildLevel(options.schema);
-  const counts: PropertyCounts = { stringified: 0, dropped: 0 };
-  const reported = new Set<string>();
-  const issue = (kind: PropertyIssue, path: string): void => {
-    if (kind === 'stringified_array_of_objects') counts.stringified++;
-    else counts.dropped++;
-    const k = `${kind}\u0000${path}`;
-    if (!reported.has(k) && reported.size < 10_000) {
-      reported.add(k);
-      options.onPropertyIssue?.(kind, path);
-    }
-  };
-
-  /**
-   * Walk `obj`, writing FullStory properties into `props` and declared types into `types`.
-   * `inIncluded`: an ancestor is named in `include`, so the whole subtree goes.
-   */
-  const walk = (
-    obj: Record<string, unknown>,
-    level: Level | undefined,
-    outPrefix: string,
-    rawPrefix: string,
-    inIncluded: boolean,
-    props: Record<string, unknown>,
-    types: Record<string, PropertyType> | undefined,
-  ): boolean => {
-    let any = false;
-    for (const key in obj) {
-      const value = obj[key];
-      if (value === null || value === undefined) continue;
-      const rawPath = rawPrefix === '' ? key : `${rawPrefix}.${key}`;
-      if (consumed.has(rawPath) || exclude.has(rawPath)) continue;
-      let included = inIncluded;
-      if (include && !inIncluded) {
-        if (include.has(rawPath)) included = true;
-        // Only an ancestor of an included path: descend into it if it is an object, else skip it.
-        else if (!includePrefixes.has(rawPath) || typeof value !== 'object' || Array.isArray(value)) continue;
-      }
-      const node = level ? lookup(level, key) : undefined;
-      const out = node ? (node.out ??= namer.name(key)) : namer.name(key);
-      const outPath = outPrefix === '' ? out : `${outPrefix}.${out}`;
-      if (outPath.length > MAX_PROPERTY_PATH_LENGTH) {
-        issue('dropped_long_name', rawPath);
-        continue;
-      }
-      if (typeof value === 'string') {
-        if (value.length > 2730 && Buffer.byteLength(value) > MAX_PROPERTY_VALUE_BYTES) {
-          issue('dropped_oversize_value', rawPath);
-          continue;
-        }
-        props[out] = value;
-        if (types && node?.shape.kind === 'scalar') types[outPath] = node.shape.type;
-      } else if (Array.isArray(value)) {
-        if (value.some((v) => v !== null && typeof v === 'object')) {
-          const text = stringifyJson(value);
-          if (Buffer.byteLength(text) > MAX_PROPERTY_VALUE_BYTES) {
-            issue('dropped_oversize_value', rawPath);
-            continue;
-          }
-          issue('stringified_array_of_objects', rawPath);
-          props[out] = text;
-          if (types) types[outPath] = 'str';
-        } else {
-          if (value.length > 0 && Buffer.byteLength(stringifyJson(value)) > MAX_PROPERTY_VALUE_BYTES) {
-            issue('dropped_oversize_value', rawPath);
-            continue;
-          }
-          props[out] = value;
-          if (types && node?.shape.kind === 'array' && node.shape.type) types[outPath] = node.shape.type;
-        }
-      } else if (typeof value === 'object') {
-        const child: Record<string, unknown> = {};
-        if (!walk(value as Record<string, unknown>, node?.children, outPath, rawPath, included, child, types)) continue;
-        props[out] = child;
-      } else {
-        props[out] = value;
-        if (types && node?.shape.kind === 'scalar') types[outPath] = node.shape.type;
-      }
-      any = true;
-    }
-    return any;
-  };
-
-  const properties = (record: Record<string, unknown>, extra?: [string, boolean]): FullStoryRequest | undefined => {
-    const props: Record<string, unknown> = {};
-    const types: Record<string, PropertyType> | undefined = declarePropertyTypes ? {} : undefined;
-    let any = walk(record, tree, '', '', false, props, types);
-    if (extra) {
-      props[extra[0]] = extra[1];
-      if (types) types[extra[0]] = 'bool';
-      any = true;
-    }
-    if (!any) return undefined;
-    const out: FullStoryRequest = { properties: props };
-    if (types) {
-      for (const _ in types) {
-        out['schema'] = { properties: types };
-        break;
-      }
-    }
-    return out;
-  };
+  const { build: properties, counts } = compileProperties({
+    schema: options.schema,
+    namer: options.namer,
+    declarePropertyTypes,
+    consumed,
+    ...(options.properties?.include ? { include: options.properties.include } : {}),
+    ...(options.properties?.exclude ? { exclude: options.properties.exclude } : {}),
+    ...(options.onPropertyIssue ? { onPropertyIssue: options.onPropertyIssue } : {}),
+  });
 
   const get = (record: Record<string, unknown>, field: MappingField): unknown => {
     const s = sources.get(field);
@@ -269,25 +132,32 @@ export function compileMapper(options: MapperOptions): RecordMapper {
   };
 
   /** A required identifier (uid, event name): numbers become decimal strings; empty is missing. */
-  const identifier = (record: Record<string, unknown>, field: MappingField, name: string): string | Rejection => {
+  const identifier = (record: Record<string, unknown>, field: MappingField, name: string, max: number): string | Rejection => {
     const v = get(record, field);
+    let text: string;
     if (typeof v === 'string') {
       if (v.trim() === '') return reject('missing_required_field', 'required_field', `${name} is empty (${label(field)})`);
-      return v;
-    }
-    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-    if (v === undefined || v === null) {
+      text = v;
+    } else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) {
+      text = String(v);
+    } else if (v === undefined || v === null) {
       return reject('missing_required_field', 'required_field', `${name} is missing (${label(field)})`);
+    } else {
+      return reject('invalid_value', `invalid_${field}`, `${name} must be a string or a finite number (${label(field)})`);
     }
-    return reject('invalid_value', `invalid_${field}`, `${name} must be a string or a number (${label(field)})`);
+    if (longerThan(text, max)) return reject('invalid_value', `${field}_too_long`, `${name} is longer than ${max} characters (${label(field)})`);
+    return text;
   };
   /** An optional text field: numbers become strings, null/absent is left out. */
-  const optionalText = (record: Record<string, unknown>, field: MappingField): string | undefined | Rejection => {
+  const optionalText = (record: Record<string, unknown>, field: MappingField, max: number): string | undefined | Rejection => {
     const v = get(record, field);
     if (v === undefined || v === null) return undefined;
-    if (typeof v === 'string') return v;
-    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-    return reject('invalid_value', `invalid_${field}`, `${field} must be a string (${label(field)})`);
+    let text: string;
+    if (typeof v === 'string') text = v;
+    else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) text = String(v);
+    else return reject('invalid_value', `invalid_${field}`, `${field} must be a string (${label(field)})`);
+    if (longerThan(text, max)) return reject('invalid_value', `${field}_too_long`, `${field} is longer than ${max} characters (${label(field)})`);
+    return text;
   };
 
   const audience = options.audience;
@@ -295,18 +165,18 @@ export function compileMapper(options: MapperOptions): RecordMapper {
   if (dataType === 'events') {
     map = (record) => {
       const request: FullStoryRequest = {};
-      const sessionId = optionalText(record, 'session_id');
+      const sessionId = optionalText(record, 'session_id', MAX_UID_LENGTH);
       if (typeof sessionId === 'object') return sessionId;
       if (sessionId !== undefined && sessionId !== '') {
         request['session'] = { id: sessionId };
       } else {
-        const uid = identifier(record, 'uid', 'uid');
+        const uid = identifier(record, 'uid', 'uid', MAX_UID_LENGTH);
         if (typeof uid === 'object') return uid;
         request['user'] = { uid };
         const recent = get(record, 'use_most_recent_session');
         if (recent === true || recent === 'true') request['session'] = { use_most_recent: true };
       }
-      const name = identifier(record, 'event_name', 'event name');
+      const name = identifier(record, 'event_name', 'event name', MAX_EVENT_NAME_LENGTH);
       if (typeof name === 'object') return name;
       request['name'] = name;
       const ts = get(record, 'timestamp');
@@ -322,6 +192,7 @@ export function compileMapper(options: MapperOptions): RecordMapper {
         request['timestamp'] = iso;
       }
       const p = properties(record);
+      if (p && 'ok' in p) return p;
       if (p) Object.assign(request, p);
       return { ok: true, request };
     };
@@ -329,23 +200,24 @@ export function compileMapper(options: MapperOptions): RecordMapper {
     const addOnly = dataType === 'audience' && audience?.mode === 'add';
     const flag: [string, boolean] | undefined = audience && dataType === 'audience' ? [audience.property, true] : undefined;
     map = (record) => {
-      const uid = identifier(record, 'uid', 'uid');
+      const uid = identifier(record, 'uid', 'uid', MAX_UID_LENGTH);
       if (typeof uid === 'object') return uid;
       const request: FullStoryRequest = { uid };
       if (addOnly) {
         request['properties'] = { [flag![0]]: true };
         if (declarePropertyTypes) request['schema'] = { properties: { [flag![0]]: 'bool' } };
-        return { ok: true, request };
+        return { ok: true, request, uid };
       }
-      const displayName = optionalText(record, 'display_name');
+      const displayName = optionalText(record, 'display_name', MAX_DISPLAY_NAME_LENGTH);
       if (typeof displayName === 'object') return displayName;
       if (displayName !== undefined) request['display_name'] = displayName;
-      const email = optionalText(record, 'email');
+      const email = optionalText(record, 'email', MAX_EMAIL_LENGTH);
       if (typeof email === 'object') return email;
       if (email !== undefined) request['email'] = email;
       const p = properties(record, flag);
+      if (p && 'ok' in p) return p;
       if (p) Object.assign(request, p);
-      return { ok: true, request };
+      return { ok: true, request, uid };
     };
   }
   return { dataType, counts, map };
@@ -353,71 +225,4 @@ export function compileMapper(options: MapperOptions): RecordMapper {
 
 function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Precompute the shapes of every field an object schema declares, recursively; undefined if none. */
-function buildLevel(schema: JsonSchema | undefined): Level | undefined {
-  const properties = schema?.['properties'];
-  const patternProperties = schema?.['patternProperties'];
-  const hasProps = properties !== null && typeof properties === 'object';
-  const hasPatterns = patternProperties !== null && typeof patternProperties === 'object';
-  if (!hasProps && !hasPatterns) return undefined;
-  const level: Level = { nodes: new Map(), patterns: [], matched: new Map() };
-  for (const [key, sub] of Object.entries(hasProps ? (properties as Record<string, JsonSchema>) : {})) {
-    level.nodes.set(key, fieldNode(sub));
-  }
-  for (const [pattern, sub] of Object.entries(hasPatterns ? (patternProperties as Record<string, JsonSchema>) : {})) {
-    try {
-      level.patterns.push({ re: new RegExp(pattern, 'u'), schema: sub });
-    } catch {
-      // A pattern JavaScript cannot compile types nothing; the field is still sent, untyped.
-    }
-  }
-  return level;
-}
-
-function fieldNode(sub: JsonSchema): FieldNode {
-  const shape = schemaShape(sub);
-  const node: FieldNode = { shape };
-  if (shape.kind === 'object') {
-    const children = buildLevel(sub);
-    if (children) node.children = children;
-  }
-  return node;
-}
-
-/** The node of `key`: a declared property, else the first matching pattern (cached). */
-function lookup(level: Level, key: string): FieldNode | undefined {
-  const node = level.nodes.get(key);
-  if (node !== undefined || level.patterns.length === 0) return node;
-  const hit = level.matched.get(key);
-  if (hit !== undefined) return hit ?? undefined;
-  let found: FieldNode | null = null;
-  for (const p of level.patterns) {
-    if (p.re.test(key)) {
-      found = fieldNode(p.schema);
-      break;
-    }
-  }
-  if (level.matched.size < 10_000) level.matched.set(key, found);
-  return found ?? undefined;
-}
-
-/**
- * The identity of a request, used to match FullStory's error items (which echo the request) back to
- * the records of a batch: the uid for users; uid or session id, name and timestamp for events.
- * `normalize: false` skips re-normalising the timestamp (requests this target built are already canonical;
- * echoed ones may not be).
- */
-export function requestKey(kind: 'users' | 'events', request: Record<string, unknown> | undefined, normalize = true): string {
-  if (!request) return '';
-  if (kind === 'users') return String(request['uid'] ?? '');
-  const user = request['user'] as Record<string, unknown> | undefined;
-  const session = request['session'] as Record<string, unknown> | undefined;
-  return `${String(user?.['uid'] ?? '')}\u0000${String(session?.['id'] ?? '')}\u0000${String(request['name'] ?? '')}\u0000${normalize ? normalizedTs(request['timestamp']) : String(request['timestamp'] ?? '')}`;
-}
-
-function normalizedTs(ts: unknown): string {
-  if (ts === undefined || ts === null) return '';
-  return normalizeTimestamp(ts) ?? String(ts);
 }

@@ -1,22 +1,17 @@
 /**
- * FullStory v2 property-name rules (fullstory-api.md §5): a name matches `[A-Za-z][A-Za-z0-9_]*`, and the
- * full dotted path of a nested property is at most 512 characters. Names that break the rules are
- * rewritten, not dropped: every invalid character becomes `_`, and a name that does not start with a
- * letter gets the prefix `p` (so `_id` → `p_id`, `2fa` → `p2fa`, `agent:type` → `agent_type`).
+ * FullStory v2 property-name rules: a name matches `[A-Za-z][A-Za-z0-9_]*`, and the full dotted path of
+ * a nested property is at most 512 characters (https://developer.fullstory.com/server/users/create-user/).
+ * Names that break the rules are rewritten, not dropped: every invalid character becomes `_`, and a name
+ * that does not start with a letter gets the prefix `p` (so `_id` → `p_id`, `2fa` → `p2fa`,
+ * `agent:type` → `agent_type`). Two names of one object that rewrite to the same name are a collision,
+ * which the mapper rejects (properties.ts): a rewrite never overwrites a value.
  */
 
-/** Longest dotted property path FullStory accepts. */
-export const MAX_PROPERTY_PATH_LENGTH = 512;
 /** Prefix put before a name that does not start with a letter. */
 export const NAME_PREFIX = 'p';
 
 const VALID = /^[A-Za-z][A-Za-z0-9_]*$/;
 const INVALID_CHARS = /[^A-Za-z0-9_]/g;
-
-/** Whether `name` is already a valid FullStory property name (one segment, no dots). */
-export function isValidPropertyName(name: string): boolean {
-  return VALID.test(name);
-}
 
 /** The FullStory-safe form of one name segment; returns `name` itself when it is valid. */
 export function rewritePropertyName(name: string): string {

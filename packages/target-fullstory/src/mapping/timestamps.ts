@@ -1,5 +1,6 @@
 /**
- * Timestamp normalisation for the `timestamp` of events (target.md, "Mapping").
+ * Timestamp normalisation for the `timestamp` of events, which FullStory takes as an ISO 8601 /
+ * RFC 3339 string (https://developer.fullstory.com/server/events/create-event/).
  *
  * Accepted inputs, all turned into RFC 3339 UTC with milliseconds (`2024-01-02T03:04:05.678Z`):
  * - RFC 3339 date-times with an offset (`Z`, `z` or `±hh:mm`; `T`, `t` or a space between date and time);

@@ -1,5 +1,6 @@
 /**
- * FullStory property types derived from a Singer (JSON) schema (target.md, "Property types"):
+ * FullStory property types derived from a Singer (JSON) schema
+ * (https://developer.fullstory.com/server/custom-properties/):
  * integer → `int`, number → `real`, boolean → `bool`, string with `format: date-time` or `date` → `date`,
  * string → `str`, and arrays of those → `ints`, `reals`, `bools`, `dates`, `strs`. Declaring the type
  * stops FullStory from guessing it from the first value it sees (every JSON number would be a `real`).

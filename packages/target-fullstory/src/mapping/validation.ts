@@ -1,13 +1,14 @@
 /**
- * Record validation against the stream's SCHEMA (target.md, "Mapping"; singer.md §1.6): ajv with
- * ajv-formats, so `format: date-time` and friends are checked, not just types. One validator is compiled
- * per SCHEMA message and reused for every record of the stream.
+ * Record validation against the stream's SCHEMA (the Singer spec: a target may validate records against
+ * their schema): ajv with ajv-formats, so `format: date-time` and friends are checked, not just types.
+ * One validator is compiled per SCHEMA message and reused for every record of the stream. ajv takes
+ * `Infinity` (a JSON `1e400`) for a number; the mapper rejects it (properties.ts).
  */
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchema } from '@fullstory-singer/singer-core';
-import { reject, type Rejection } from './rejection.js';
+import { reject, type Rejection } from '../rejection.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object on some paths.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (

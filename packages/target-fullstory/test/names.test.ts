@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { PropertyNamer, isValidPropertyName, rewritePropertyName, snakeCase } from '../src/property-names.js';
+import { PropertyNamer, rewritePropertyName, snakeCase } from '../src/mapping/names.js';
+
+const isValidPropertyName = (name: string): boolean => /^[A-Za-z][A-Za-z0-9_]*$/.test(name);
 
 describe('property names', () => {
   it('leaves valid names alone', () => {

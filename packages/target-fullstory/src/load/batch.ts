@@ -1,0 +1,76 @@
+/**
+ * A batch: the requests of one stream sent as one FullStory batch import, with the records they came
+ * from, and its life as an explicit phase:
+ *
+ *   open ──seal──▶ sealed ──create──▶ created ──account──▶ settled
+ *                     │                  │
+ *                     └──────────────────┴──▶ failed (the run stopped or failed before it settled)
+ *
+ * - open: in the batcher, taking records (batcher.ts).
+ * - sealed: its boundaries are final; `sealedBy` says why (size, age, a changed SCHEMA, end of input).
+ *   Waiting for a job slot and for earlier batches holding its uids (scheduler.ts).
+ * - created: FullStory accepted every part of it as a job (a refused batch is split, job.ts).
+ * - settled: every record is imported or dead-lettered.
+ * - failed: abandoned, its remaining records neither imported nor dead-lettered; they lie after the
+ *   last state emitted, so a rerun sends them again.
+ *
+ * What makes a batch what it is — stream, kind, and the exact request bodies in order — is fixed at
+ * seal time, so its `Idempotency-Key` can be derived from it (idempotency.ts).
+ */
+
+import { InternalError } from '@fullstory-singer/singer-core';
+
+/** The FullStory batch endpoint family: audiences are users requests. */
+export type BatchKind = 'users' | 'events';
+
+/** Why a batch was sealed. Only `age` depends on timing rather than on the input. */
+export type SealReason = 'size' | 'age' | 'schema' | 'end';
+
+/** See the module comment. */
+export type BatchPhase = 'open' | 'sealed' | 'created' | 'settled' | 'failed';
+
+const NEXT: Record<BatchPhase, readonly BatchPhase[]> = {
+  open: ['sealed'],
+  sealed: ['created', 'failed'],
+  created: ['settled', 'failed'],
+  settled: [],
+  failed: [],
+};
+
+/** A batch of one stream's requests. */
+export interface Batch {
+  /** Sequence number within the run, in the order batches were opened (logs). */
+  readonly id: number;
+  readonly stream: string;
+  readonly kind: BatchKind;
+  /** Input position (record sequence number) of the first record: state safety is judged by it. */
+  readonly firstSeq: number;
+  /** When the first record arrived (ms, the run's clock). */
+  readonly openedAt: number;
+  /** Each request's JSON text, in input order. */
+  readonly requests: string[];
+  /** `records[i]` is the Singer record `requests[i]` was mapped from (for the dead-letter file). */
+  readonly records: Record<string, unknown>[];
+  /** Users batches: the uid of each request, in order (the load order across batches). */
+  readonly uids: string[];
+  phase: BatchPhase;
+  sealedBy?: SealReason;
+  /** Records imported or dead-lettered so far (all of them once settled). */
+  accounted: number;
+}
+
+/** A new open batch. */
+export function openBatch(id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
+  return { id, stream, kind, firstSeq, openedAt, requests: [], records: [], uids: [], phase: 'open', accounted: 0 };
+}
+
+/** Move `batch` to `phase`; a move the diagram above does not allow is a bug. */
+export function advance(batch: Batch, phase: BatchPhase): void {
+  if (!NEXT[batch.phase].includes(phase)) throw new InternalError(`batch ${batch.id}: ${batch.phase} → ${phase} is not a step of its life`);
+  batch.phase = phase;
+}
+
+/** Records of `batch` neither imported nor dead-lettered. */
+export function unsettledRecords(batch: Batch): number {
+  return batch.records.length - batch.accounted;
+}
