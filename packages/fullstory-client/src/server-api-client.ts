@@ -40,7 +40,7 @@ export interface CallOptions {
 
 /**
  * FullStory refused a whole batch for what it holds: 400 (an invalid item, when FullStory checks items
- * at creation; https://developer.fullstory.com/server/v2/users/create-batch-user-import-job) or 413
+ * at creation; https://developer.fullstory.com/server/users/create-batch-user-import-job) or 413
  * (the body is too large, usually from a proxy: FullStory publishes no byte limit). Retrying the same
  * body cannot help; smaller batches may.
  */
@@ -150,7 +150,7 @@ export class ServerApiClient {
     const spec: RequestSpec = {
       method: 'GET',
       path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}/${list}`,
-      // The parameter is `page_token` (https://developer.fullstory.com/server/v2/users/get-batch-user-import-errors).
+      // The parameter is `page_token` (https://developer.fullstory.com/server/users/get-batch-user-import-errors/).
       searchParams: pageToken === undefined ? undefined : { page_token: pageToken },
       endpoint: `${kind}/batch/${list}`,
       passStatuses: RESULTS_FORBIDDEN,
