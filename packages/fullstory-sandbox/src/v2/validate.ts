@@ -19,11 +19,19 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 const problem = (code: string, message: string): Problem => ({ code, message });
 
+/** Characters as the docs' limits count them: code points ("<= 256 characters"), not UTF-16 units. */
+function characters(text: string): number {
+  if (text.length <= 128) return text.length; // fast path: no limit is below 128 units
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
 function checkString(obj: Record<string, unknown>, field: string, max: number, label = field): Problem | undefined {
   const v = obj[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return problem('invalid_argument', `${label} must be a string`);
-  if (v.length > max) return problem('field_too_long', `${label} is longer than ${max} characters`);
+  if (characters(v) > max) return problem('field_too_long', `${label} is longer than ${max} characters`);
   return undefined;
 }
 
@@ -87,7 +95,7 @@ export function validateEvent(req: unknown, sharedContext: boolean): Problem | u
   if (!isObject(req)) return problem('invalid_argument', 'an event request must be a JSON object');
   if (req.name === undefined || req.name === '') return problem('required_field', 'name is required');
   if (typeof req.name !== 'string') return problem('invalid_argument', 'name must be a string');
-  if (req.name.length > 250) return problem('field_too_long', 'name is longer than 250 characters');
+  if (characters(req.name) > 250) return problem('field_too_long', 'name is longer than 250 characters');
   if (req.timestamp !== undefined && (typeof req.timestamp !== 'string' || Number.isNaN(Date.parse(req.timestamp)))) {
     return problem('invalid_argument', 'timestamp must be an ISO 8601 / RFC 3339 string');
   }
