@@ -66,10 +66,10 @@ describe('load order', () => {
       ),
     });
     expect(r.code).toBe(0);
-    // Three jobs, one after the other: the last value in the input is the last value in FullStory.
+    // The last value in the input is the last value in FullStory: three jobs, one after the other.
+    expect(sandbox.users().find((u) => u.uid === 'same')!.properties).toEqual({ v: 3, vip: true });
     expect(batchPosts()).toHaveLength(3);
     expect(sandbox.maxConcurrentJobs()).toBe(1);
-    expect(sandbox.users().find((u) => u.uid === 'same')!.properties).toEqual({ v: 3, vip: true });
     expect(r.states).toEqual([{ s: 1 }]);
   }, 30_000);
 

@@ -56,14 +56,25 @@ describe('stopping', () => {
     expect(sandbox.requests().filter((q) => q.method === 'POST')).toHaveLength(1);
   }, 30_000);
 
-  it('defect 9: SIGINT exits 130; a job still running after stop_timeout_seconds is given up, and no state passes it', async () => {
-    const run = startOpen({ stop_timeout_seconds: 0.2 });
+  it('defect 9: SIGINT does the same and exits 130', async () => {
+    const run = startOpen();
     await until(() => created() === 1, 'the job');
     run.child().kill('SIGINT');
     const r = await run.done;
     run.input.destroy();
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/^target-fullstory: interrupted by SIGINT$/m);
+    expect(r.states).toEqual([{ s: 1 }]);
+    expect(expectAccountedFor(r.stderr)).toMatchObject({ records_read: 5, imported: 3, unsettled: 2 });
+  }, 30_000);
+
+  it('a job still running after stop_timeout_seconds is given up: no state passes it, its records are unsettled', async () => {
+    const run = startOpen({ stop_timeout_seconds: 0.2 });
+    await until(() => created() === 1, 'the job');
+    run.child().kill('SIGTERM');
+    const r = await run.done;
+    run.input.destroy();
+    expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/stopped waiting for the jobs still running \(stop_timeout_seconds\)/);
     expect(r.states).toEqual([]);
     expect(expectAccountedFor(r.stderr)).toMatchObject({ records_read: 5, imported: 0, unsettled: 5 });
