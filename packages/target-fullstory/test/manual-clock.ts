@@ -25,6 +25,32 @@ export class ManualClock implements Clock {
     return this.timers.length;
   }
 
+  /** Move time to the earliest timer and fire it (and any due at the same time); false when none waits. */
+  advanceToNext(): boolean {
+    if (this.timers.length === 0) return false;
+    const at = Math.min(...this.timers.map((t) => t.at));
+    this.advance(at - this.t);
+    return true;
+  }
+
+  /**
+   * Settle `promise`, moving time to the next timer whenever nothing else is left to do (so waits on
+   * this clock take no real time). Throws if it never settles.
+   */
+  async drive<T>(promise: Promise<T>): Promise<T> {
+    let done = false;
+    promise.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (let turns = 0; !done; turns++) {
+      if (turns > 100_000) throw new Error('ManualClock.drive: the promise never settles');
+      await new Promise((r) => setImmediate(r));
+      if (!done && !this.advanceToNext() && turns > 1000) throw new Error('ManualClock.drive: nothing left to wait for, and not settled');
+    }
+    return promise;
+  }
+
   /** Move time forward by `ms`, firing every timer that comes due (in time order). */
   advance(ms: number): void {
     const end = this.t + ms;
