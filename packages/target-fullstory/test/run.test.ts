@@ -11,6 +11,7 @@ import { MemoryWritable, removeTempDir, tempDir } from '@fullstory-singer/singer
 import { loadSettings } from '../src/config.js';
 import { run } from '../src/run.js';
 import type { BatchApi, Create } from '../src/sinks/batch-api.js';
+import { until } from './bin-helpers.js';
 import { ManualClock } from './manual-clock.js';
 
 /** Jobs that are finished as soon as they are created. */
@@ -27,7 +28,6 @@ function instantApi(creates: Array<{ at: number; stream: string; requests: numbe
 }
 
 const line = (m: unknown): string => `${JSON.stringify(m)}\n`;
-const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('the read loop', () => {
   it('seals a batch once it is max_batch_age_seconds old on the run clock, while stdin stays open, and emits its state', async () => {
@@ -49,24 +49,21 @@ describe('the read loop', () => {
         connect: () => instantApi(creates, clock),
       });
       const schema = (stream: string) => line({ type: 'SCHEMA', stream, schema: { type: 'object', properties: {} }, key_properties: [] });
-      input.write(schema('a') + schema('b') + line({ type: 'RECORD', stream: 'a', record: { uid: 'a1' } }));
-      // Once a's record is read, the read loop waits for its age on the clock.
-      for (let i = 0; i < 1000 && clock.pending === 0; i++) await settle();
-      expect(clock.pending).toBe(1);
-      clock.advance(10_000);
-      input.write(line({ type: 'RECORD', stream: 'b', record: { uid: 'b1' } }) + line({ type: 'STATE', value: { at: 2 } }));
-      for (let i = 0; i < 20; i++) await settle();
+      input.write(
+        schema('a') + schema('b') + line({ type: 'RECORD', stream: 'a', record: { uid: 'a1' } }) + line({ type: 'RECORD', stream: 'b', record: { uid: 'b1' } }) + line({ type: 'STATE', value: { at: 2 } }),
+      );
+      // Once the chunk is read, the read loop waits for the oldest batch's age on the clock; nothing
+      // else can send a batch before that.
+      await until(() => clock.pending === 1, 'the age alarm');
       expect(creates).toEqual([]);
-      // a comes of age at 30 s, b at 40 s: each is sealed and sent by the read loop, in order.
-      clock.advance(20_000);
-      for (let i = 0; i < 20 && creates.length < 1; i++) await settle();
-      expect(creates).toEqual([{ at: 30_000, stream: 'a', requests: 1 }]);
-      expect(stdout.text()).toBe('');
-      clock.advance(10_000);
-      for (let i = 0; i < 20 && stdout.text() === ''; i++) await settle();
+      clock.advance(29_999);
+      expect(clock.pending).toBe(1);
+      clock.advance(1);
+      // Both came of age: the read loop sealed them and sent them, in input order.
+      await until(() => stdout.text() !== '', 'the state');
       expect(creates).toEqual([
         { at: 30_000, stream: 'a', requests: 1 },
-        { at: 40_000, stream: 'b', requests: 1 },
+        { at: 30_000, stream: 'b', requests: 1 },
       ]);
       expect(stdout.text()).toBe('{"at":2}\n');
       input.end();
