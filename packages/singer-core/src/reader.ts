@@ -39,6 +39,8 @@ export interface MessageCheckOptions {
 export interface ReadMessage {
   line: number;
   message: SingerMessage | OtherMessage;
+  /** The line as read, without its newline (for a consumer that keeps messages as text, not objects). */
+  text: string;
 }
 
 const NEWLINE = 0x0a;
@@ -128,7 +130,7 @@ class MessageSplitter {
       this.#carryBytes = 0;
       this.#lineNo += 1;
       const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, this.source, this.check);
-      if (message !== undefined) out.push({ line: this.#lineNo, message });
+      if (message !== undefined) out.push({ line: this.#lineNo, message, text: bytes.toString('utf8') });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       this.error = err;
@@ -171,7 +173,7 @@ class MessageSplitter {
       this.#carryBytes = 0;
       this.#lineNo += 1;
       const message = parseLineBytes(bytes, 0, bytes.length, this.#lineNo, source, this.check);
-      if (message !== undefined) out.push({ line: this.#lineNo, message });
+      if (message !== undefined) out.push({ line: this.#lineNo, message, text: bytes.toString('utf8') });
       start = firstNl + 1;
     }
     const lastNl = chunk.lastIndexOf(NEWLINE);
@@ -187,6 +189,7 @@ class MessageSplitter {
         const nl = text.indexOf('\n', pos);
         const end = nl === -1 ? text.length : nl;
         const line = ++this.#lineNo;
+        const lineText = text.slice(pos, end);
         let message: SingerMessage | OtherMessage | undefined;
         if (suspicious) {
           // Rare path: map back to this line's bytes.
@@ -196,12 +199,11 @@ class MessageSplitter {
           message = parseLineBytes(chunk, byteStart, byteEnd, line, source, this.check);
           byteStart = byteEnd + 1;
         } else {
-          const lineText = text.slice(pos, end);
           // UTF-16 length <= UTF-8 length, so only a long string needs its bytes counted.
           if (lineText.length * 3 > maxLineBytes && Buffer.byteLength(lineText) > maxLineBytes) throw this.#tooLong(line);
           message = parseMessageText(lineText, line, source, this.check);
         }
-        if (message !== undefined) out.push({ line, message });
+        if (message !== undefined) out.push({ line, message, text: lineText });
         if (nl === -1) break;
         pos = nl + 1;
       }

@@ -60,6 +60,14 @@ describe('readMessages', () => {
     expect((whole[2]!.message as RecordMessage).record.name).toBe('Zoë ✓ 𝄞');
   });
 
+  it('gives each message its line as read, whatever the chunking', async () => {
+    const lines = [SCHEMA, record(1), '{"type":"RECORD", "stream":"users","record":{"name":"Zoë ✓ 𝄞"}}', record(3)];
+    const text = `${lines.join('\n')}`;
+    for (const chunks of [[text], chunked(text, 1), chunked(text, 7)]) {
+      expect((await readAll(chunks)).map((r) => r.text)).toEqual(lines);
+    }
+  });
+
   it('reads the last line without a trailing newline, and string chunks', async () => {
     const read = await readAll([SCHEMA, '\n', record(1)]);
     expect(read.map((r) => r.line)).toEqual([1, 2]);
