@@ -15,8 +15,8 @@ export interface RequestSpec {
   /** Path under the base URL, starting with `/`. */
   path: string;
   searchParams?: Record<string, string>;
-  /** A serialised JSON body. */
-  body?: string;
+  /** A serialised JSON body (text or its UTF-8 bytes). */
+  body?: string | Buffer;
   /** Extra headers (e.g. `Idempotency-Key`). */
   headers?: Record<string, string>;
   /** Short name for logs and metrics, e.g. `export/list`. */
@@ -147,7 +147,7 @@ export class HttpCore {
     method: RequestSpec['method'];
     searchParams: Record<string, string> | undefined;
     headers: Record<string, string>;
-    body: string | undefined;
+    body: string | Buffer | undefined;
   } {
     const headers: Record<string, string> = { ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';

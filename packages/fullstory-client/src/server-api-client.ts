@@ -79,12 +79,13 @@ export class ServerApiClient {
   }
 
   /**
-   * `POST /v2/{kind}/batch` of `body` (the JSON text `{"requests": [...]}`, serialised by the caller so
-   * that it can build it once, e.g. with exact big integers) with `Idempotency-Key: <idempotencyKey>`,
-   * the same key and bytes on every retry so a retried request cannot create a second job.
+   * `POST /v2/{kind}/batch` of `body` (the JSON `{"requests": [...]}` as text or UTF-8 bytes, serialised
+   * by the caller so that it can build it once, e.g. with exact big integers) with
+   * `Idempotency-Key: <idempotencyKey>`, the same key and bytes on every retry so a retried request
+   * cannot create a second job.
    * @throws BatchRefusedError on 400 or 413
    */
-  async createBatch(kind: JobKind, body: string, idempotencyKey: string, options: CallOptions = {}): Promise<{ id: string; status: string }> {
+  async createBatch(kind: JobKind, body: string | Buffer, idempotencyKey: string, options: CallOptions = {}): Promise<{ id: string; status: string }> {
     const spec: RequestSpec = {
       method: 'POST',
       path: `/v2/${kind}/batch`,

@@ -50,7 +50,8 @@ export interface RouterDeps {
   source: string;
 }
 
-type Handler = (message: SingerMessage | OtherMessage, line: number) => Promise<void> | void;
+/** Handles one message; `text` is its input line. */
+type Handler = (message: SingerMessage | OtherMessage, line: number, text: string) => Promise<void> | void;
 
 /** The handler of every message; see the module comment. */
 export function createRouter(d: RouterDeps): Handler {
@@ -62,7 +63,7 @@ export function createRouter(d: RouterDeps): Handler {
     return d.deadLetter.full ? d.deadLetter.flush() : undefined;
   };
 
-  const onRecord = (m: RecordMessage, line: number): Promise<void> | void => {
+  const onRecord = (m: RecordMessage, line: number, text: string): Promise<void> | void => {
     const st = d.registry.get(m.stream);
     if (!st) throw new InputError(`${d.source}:${line}: RECORD for stream "${m.stream}" arrived before its SCHEMA`, { line, source: d.source });
     const record = m.record;
@@ -75,7 +76,7 @@ export function createRouter(d: RouterDeps): Handler {
     }
     const mapped = st.mapper.map(record);
     if (!mapped.ok) return rejectLocally(m.stream, record, mapped);
-    const full = d.batcher.add(m.stream, st.route.kind, stringifyJson(mapped.request), record, seq, mapped.uid);
+    const full = d.batcher.add(m.stream, st.route.kind, stringifyJson(mapped.request), text, seq, mapped.uid);
     return full ? d.submit(full) : undefined;
   };
 
@@ -100,9 +101,9 @@ export function createRouter(d: RouterDeps): Handler {
   };
 
   const handlers: Record<string, Handler> = {
-    RECORD: (m, line) => onRecord(m as RecordMessage, line),
+    RECORD: (m, line, text) => onRecord(m as RecordMessage, line, text),
     SCHEMA: (m, line) => onSchema(m as SchemaMessage, line),
     STATE: (m) => onState(m as StateMessage),
   };
-  return (m, line) => (handlers[m.type] ?? onOther)(m, line);
+  return (m, line, text) => (handlers[m.type] ?? onOther)(m, line, text);
 }

@@ -34,10 +34,11 @@ import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { TargetSettings } from './config.js';
 import { DeadLetterFile, dryRunDeadLetterPath } from './dead-letter.js';
 import { FileWriteError, LineFile, type LineFileHandle } from './line-file.js';
-import { unsettledRecords, type Batch } from './load/batch.js';
+import { releaseTexts, unsettledRecords, type Batch } from './load/batch.js';
 import { Batcher } from './load/batcher.js';
 import { loadBatch, type JobContext } from './load/job.js';
 import { JobSlots, Scheduler } from './load/scheduler.js';
+import { BufferPool } from './load/texts.js';
 import { PropertyNamer } from './mapping/names.js';
 import type { Rejection } from './rejection.js';
 import { createRouter } from './router.js';
@@ -126,7 +127,9 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
 
   const tally = new Tally();
   const checkpoints = new Checkpoints();
-  const batcher = new Batcher({ batchSize: settings.batchSize, maxAgeMs: settings.maxBatchAgeSeconds * 1000, clock });
+  // About as many buffers as batches alive at once (in flight, waiting, open), two each.
+  const pool = new BufferPool(2 * (settings.maxJobsInFlight + 4));
+  const batcher = new Batcher({ batchSize: settings.batchSize, maxAgeMs: settings.maxBatchAgeSeconds * 1000, clock, pool });
   /** Sealed batches not yet settled (failed ones stay: no state may pass them). */
   const unsettled = new Set<Batch>();
 
@@ -193,10 +196,14 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
     load: (batch) => loadBatch(batch, jobs),
     onSettled: (batch) => {
       unsettled.delete(batch);
+      releaseTexts(batch);
       void emitStates();
       showProgress();
     },
-    onFailed: (_batch, err) => fail(err),
+    onFailed: (batch, err) => {
+      releaseTexts(batch);
+      fail(err);
+    },
   });
   const submit = (batch: Batch): Promise<void> => {
     unsettled.add(batch);
@@ -227,9 +234,9 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
       }
       pull = undefined;
       if (event.result.done) break;
-      for (const { line, message } of event.result.value) {
+      for (const { line, message, text } of event.result.value) {
         if (control.signal.aborted) break read;
-        const pending = route(message, line);
+        const pending = route(message, line, text);
         if (pending) await pending;
       }
     }

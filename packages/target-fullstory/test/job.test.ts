@@ -8,6 +8,7 @@ import { BatchRefusedError } from '@fullstory-singer/fullstory-client';
 import { createLogger, UnavailableError } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { advance, openBatch, type Batch } from '../src/load/batch.js';
+import { BufferPool } from '../src/load/texts.js';
 import { loadBatch, type JobContext } from '../src/load/job.js';
 import type { BatchApi, Create, ErrorItem, JobStatus, ListPage } from '../src/sinks/batch-api.js';
 import { ManualClock } from './manual-clock.js';
@@ -36,7 +37,7 @@ class FakeApi implements BatchApi {
   ) {}
 
   async createBatch(c: Create): Promise<{ id: string; status: string }> {
-    const requests = (JSON.parse(c.body) as { requests: Record<string, unknown>[] }).requests;
+    const requests = (JSON.parse(c.body.toString('utf8')) as { requests: Record<string, unknown>[] }).requests;
     this.creates.push({ at: this.clock.now(), keys: c.idempotencyKey, requests });
     const outcome = this.plan(requests);
     if (outcome instanceof BatchRefusedError) throw outcome;
@@ -73,10 +74,10 @@ class FakeApi implements BatchApi {
 const done = (imports: number, errors?: number, status = 'COMPLETED') => ({ status, imports, ...(errors === undefined ? {} : { errors }) });
 
 function sealed(kind: 'users' | 'events', requests: Record<string, unknown>[]): Batch {
-  const b = openBatch(1, 's', kind, 0, 0);
+  const b = openBatch(new BufferPool(4), 1, 's', kind, 0, 0);
   for (const r of requests) {
     b.requests.push(JSON.stringify(r));
-    b.records.push({ original: r });
+    b.records.push(JSON.stringify({ type: 'RECORD', stream: 's', record: { original: r } }));
   }
   advance(b, 'sealed');
   return b;

@@ -18,7 +18,7 @@ import { ManualClock } from './manual-clock.js';
 function instantApi(creates: Array<{ at: number; stream: string; requests: number }>, clock: ManualClock): BatchApi {
   return {
     createBatch: async (c: Create) => {
-      creates.push({ at: clock.now(), stream: c.stream, requests: (JSON.parse(c.body) as { requests: unknown[] }).requests.length });
+      creates.push({ at: clock.now(), stream: c.stream, requests: (JSON.parse(c.body.toString('utf8')) as { requests: unknown[] }).requests.length });
       return { id: `j${creates.length}`, status: 'COMPLETED' };
     },
     getJob: async (_k, id) => ({ id, status: 'COMPLETED' }),

@@ -8,6 +8,7 @@ import { createLogger } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { advance, openBatch, type Batch } from '../src/load/batch.js';
 import { JobSlots, Scheduler } from '../src/load/scheduler.js';
+import { BufferPool } from '../src/load/texts.js';
 import { ManualClock } from './manual-clock.js';
 
 /** Lets every promise that can move, move. */
@@ -15,7 +16,7 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 let ids = 0;
 function sealed(stream: string, kind: 'users' | 'events', uids: string[] = []): Batch {
-  const b = openBatch(++ids, stream, kind, ids, 0);
+  const b = openBatch(new BufferPool(1), ++ids, stream, kind, ids, 0);
   for (const uid of uids) b.uids.push(uid);
   advance(b, 'sealed');
   return b;

@@ -18,7 +18,9 @@
  * seal time, so its `Idempotency-Key` can be derived from it (idempotency.ts).
  */
 
-import { InternalError } from '@fullstory-singer/singer-core';
+import { InternalError, parseJson, type RecordMessage } from '@fullstory-singer/singer-core';
+import type { BufferPool } from './texts.js';
+import { TextList } from './texts.js';
 
 /** The FullStory batch endpoint family: audiences are users requests. */
 export type BatchKind = 'users' | 'events';
@@ -47,10 +49,10 @@ export interface Batch {
   readonly firstSeq: number;
   /** When the first record arrived (ms, the run's clock). */
   readonly openedAt: number;
-  /** Each request's JSON text, in input order. */
-  readonly requests: string[];
-  /** `records[i]` is the Singer record `requests[i]` was mapped from (for the dead-letter file). */
-  readonly records: Record<string, unknown>[];
+  /** Each request's JSON text, in input order, framed as the batch body (texts.ts). */
+  readonly requests: TextList;
+  /** `records.text(i)` is the input line of the Singer record `requests[i]` was mapped from (see {@link recordAt}). */
+  readonly records: TextList;
   /** Users batches: the uid of each request, in order (the load order across batches). */
   readonly uids: string[];
   phase: BatchPhase;
@@ -59,9 +61,43 @@ export interface Batch {
   accounted: number;
 }
 
-/** A new open batch. */
-export function openBatch(id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
-  return { id, stream, kind, firstSeq, openedAt, requests: [], records: [], uids: [], phase: 'open', accounted: 0 };
+/** Head and tail of a batch body around its requests. */
+export const BODY_HEAD = '{"requests":[';
+export const BODY_TAIL = ']}';
+
+/** A new open batch, its texts in buffers from `pool`. */
+export function openBatch(pool: BufferPool, id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
+  return {
+    id,
+    stream,
+    kind,
+    firstSeq,
+    openedAt,
+    requests: new TextList(pool, BODY_HEAD, ','),
+    records: new TextList(pool),
+    uids: [],
+    phase: 'open',
+    accounted: 0,
+  };
+}
+
+/** The Singer record of request `i` (parsed again from its input line: rare, for the dead-letter file). */
+export function recordAt(batch: Batch, i: number): Record<string, unknown> {
+  return (parseJson(batch.records.text(i)) as RecordMessage).record;
+}
+
+/**
+ * The batch's buffers go back to the pool once it settled (no request can still be sending them);
+ * a failed batch's are left to the garbage collector, since an aborted request may still hold them.
+ */
+export function releaseTexts(batch: Batch): void {
+  if (batch.phase === 'settled') {
+    batch.requests.release();
+    batch.records.release();
+  } else {
+    batch.requests.drop();
+    batch.records.drop();
+  }
 }
 
 /** Move `batch` to `phase`; a move the diagram above does not allow is a bug. */

@@ -10,6 +10,7 @@
 
 import type { Clock } from '../clock.js';
 import { advance, openBatch, type Batch, type BatchKind, type SealReason } from './batch.js';
+import type { BufferPool } from './texts.js';
 
 /** Options of {@link Batcher}. */
 export interface BatcherOptions {
@@ -17,6 +18,8 @@ export interface BatcherOptions {
   maxAgeMs: number;
   /** Stamps when a batch opens (its age). */
   clock: Clock;
+  /** Where batches take the buffers for their texts. */
+  pool: BufferPool;
 }
 
 /** Holds the open batch of each stream. */
@@ -29,16 +32,18 @@ export class Batcher {
   /**
    * Add one mapped record. Returns the stream's batch, sealed, when this record filled it: the caller
    * hands it on.
+   * @param request the request's JSON text
+   * @param line the input line the record came in
    * @param uid the request's uid, for users batches
    */
-  add(stream: string, kind: BatchKind, request: string, record: Record<string, unknown>, seq: number, uid?: string): Batch | undefined {
+  add(stream: string, kind: BatchKind, request: string, line: string, seq: number, uid?: string): Batch | undefined {
     let batch = this.open.get(stream);
     if (!batch) {
-      batch = openBatch(this.nextId++, stream, kind, seq, this.o.clock.now());
+      batch = openBatch(this.o.pool, this.nextId++, stream, kind, seq, this.o.clock.now());
       this.open.set(stream, batch);
     }
     batch.requests.push(request);
-    batch.records.push(record);
+    batch.records.push(line);
     if (uid !== undefined) batch.uids.push(uid);
     return batch.requests.length >= this.o.batchSize ? this.seal(stream, 'size') : undefined;
   }

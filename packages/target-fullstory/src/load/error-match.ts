@@ -18,6 +18,7 @@
 import { parseJson } from '@fullstory-singer/singer-core';
 import { normalizeTimestamp } from '../mapping/timestamps.js';
 import type { BatchKind } from './batch.js';
+import type { TextList } from './texts.js';
 
 /** Matches FullStory's items to the requests `requests[lo..hi)` of one job; each request at most once. */
 export class RequestMatcher {
@@ -27,7 +28,7 @@ export class RequestMatcher {
 
   constructor(
     private readonly kind: BatchKind,
-    private readonly requests: readonly string[],
+    private readonly requests: TextList,
     private readonly lo: number,
     private readonly hi: number,
   ) {}
@@ -53,7 +54,7 @@ export class RequestMatcher {
   private index(key: (request: unknown) => string): Map<string, number[]> {
     const map = new Map<string, number[]>();
     for (let i = this.lo; i < this.hi; i++) {
-      const k = key(parseJson(this.requests[i]!));
+      const k = key(parseJson(this.requests.text(i)));
       const list = map.get(k);
       if (list) list.push(i);
       else map.set(k, [i]);

@@ -6,7 +6,7 @@
  * keeps the first answer of a key for 24 hours and refuses the same key with another body.
  *
  * The key is random today. Everything a deterministic key would be derived from (stream, kind, the
- * exact request bodies in order) is what this function is given.
+ * exact request bodies in order: the body's bytes) is what this function is given.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -16,8 +16,8 @@ import type { BatchKind } from './batch.js';
 export interface CreateSpec {
   stream: string;
   kind: BatchKind;
-  /** The request bodies, in order, as sent. */
-  requests: readonly string[];
+  /** The body as sent: `{"requests":[...]}`, the request bodies in order. */
+  body: Buffer;
 }
 
 /** The `Idempotency-Key` of one create. */

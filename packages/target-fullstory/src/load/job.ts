@@ -25,7 +25,7 @@ import { UnavailableError, type Logger } from '@fullstory-singer/singer-core';
 import { sleep, type Clock } from '../clock.js';
 import type { Rejection } from '../rejection.js';
 import type { BatchApi, JobStatus, ListPage } from '../sinks/batch-api.js';
-import { advance, type Batch } from './batch.js';
+import { advance, BODY_TAIL, recordAt, type Batch } from './batch.js';
 import { RequestMatcher } from './error-match.js';
 import { idempotencyKey } from './idempotency.js';
 
@@ -58,22 +58,17 @@ export async function loadBatch(batch: Batch, ctx: JobContext): Promise<void> {
 
 /** Requests `[lo, hi)` of `batch` as one job, split while FullStory refuses the body. */
 async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): Promise<void> {
-  const requests = batch.requests.slice(lo, hi);
   let job: { id: string; status: string };
   try {
+    const body = batch.requests.framed(lo, hi, BODY_TAIL);
     job = await ctx.api.createBatch(
-      {
-        stream: batch.stream,
-        kind: batch.kind,
-        body: `{"requests":[${requests.join(',')}]}`,
-        idempotencyKey: idempotencyKey({ stream: batch.stream, kind: batch.kind, requests }),
-      },
+      { stream: batch.stream, kind: batch.kind, body, idempotencyKey: idempotencyKey({ stream: batch.stream, kind: batch.kind, body }) },
       ctx.signal,
     );
   } catch (err) {
     if (!(err instanceof BatchRefusedError)) throw err;
     if (hi - lo === 1) {
-      ctx.reject(batch.stream, batch.records[lo], { reason: 'rejected_by_fullstory', code: err.apiCode ?? 'invalid_argument', message: err.apiMessage });
+      ctx.reject(batch.stream, recordAt(batch, lo), { reason: 'rejected_by_fullstory', code: err.apiCode ?? 'invalid_argument', message: err.apiMessage });
       batch.accounted++;
       partCreated(batch, hi, ctx);
       return;
@@ -152,7 +147,7 @@ async function account(batch: Batch, lo: number, hi: number, status: JobStatus, 
         ctx.reject(batch.stream, null, rejection, echoed ?? null);
         continue;
       }
-      ctx.reject(batch.stream, batch.records[i], rejection);
+      ctx.reject(batch.stream, recordAt(batch, i), rejection);
       batch.accounted++;
       rejected++;
     }
@@ -187,7 +182,7 @@ function settleUnknown(batch: Batch, lo: number, hi: number, matcher: RequestMat
   let count = 0;
   for (let i = lo; i < hi; i++) {
     if (matcher.matched(i)) continue;
-    ctx.reject(batch.stream, batch.records[i], { reason: 'unaccounted', code, message });
+    ctx.reject(batch.stream, recordAt(batch, i), { reason: 'unaccounted', code, message });
     batch.accounted++;
     count++;
   }

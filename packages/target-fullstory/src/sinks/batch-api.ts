@@ -15,8 +15,8 @@ export type ListPage<T> = Page<T> | 'processing' | 'forbidden';
 export interface Create {
   stream: string;
   kind: BatchKind;
-  /** The JSON text `{"requests": [...]}`. */
-  body: string;
+  /** The JSON `{"requests": [...]}`, as UTF-8 bytes. */
+  body: Buffer;
   idempotencyKey: string;
 }
 
