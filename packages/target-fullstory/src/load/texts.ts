@@ -13,24 +13,39 @@
  * behind the last one when the whole body is asked for, so sending the whole batch copies nothing.
  */
 
-/** Buffers handed back by settled batches, for the next batches to fill. */
+/**
+ * Buffers handed back by settled batches, for the next batches to fill. A new list gets the largest
+ * free buffer, and a new buffer is made as large as the largest seen, so lists do not grow through a
+ * chain of ever larger buffers: freeing and making buffers of a megabyte or more, batch after batch,
+ * fragments the C heap (glibc raises its mmap threshold on each such free), which showed as resident
+ * memory creeping up with the input size.
+ */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  private largest = 0;
 
   /** @param keep most buffers kept for reuse (about the batches alive at once) */
   constructor(private readonly keep: number) {}
 
   /** A buffer of at least `size` bytes (its content is garbage). */
   take(size: number): Buffer {
-    for (let i = this.free.length - 1; i >= 0; i--) {
-      if (this.free[i]!.length >= size) return this.free.splice(i, 1)[0]!;
-    }
-    return Buffer.allocUnsafeSlow(size);
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) if (best < 0 || this.free[i]!.length > this.free[best]!.length) best = i;
+    if (best >= 0 && this.free[best]!.length >= size) return this.free.splice(best, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.max(size, this.largest));
   }
 
   /** Hand a buffer back; nothing may read or write it afterwards. */
   give(buf: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(buf);
+    this.largest = Math.max(this.largest, buf.length);
+    if (this.free.length < this.keep) {
+      this.free.push(buf);
+      return;
+    }
+    // Full: keep the larger ones.
+    let smallest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i]!.length < this.free[smallest]!.length) smallest = i;
+    if (this.free[smallest]!.length < buf.length) this.free[smallest] = buf;
   }
 }
 
