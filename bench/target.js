@@ -3,7 +3,8 @@
 //
 // The input is generated on the fly under bench/tmp (gitignored) and reused while its size matches.
 // Reported: wall time and records per second, records per CPU second of the target (its own work,
-// apart from waiting on jobs), peak RSS, and the requests it made (from the sandbox's request log).
+// apart from waiting on jobs), peak RSS (uncapped: no NODE_OPTIONS), and the requests it made (from the
+// sandbox's request log).
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,14 +104,12 @@ function requestKinds(entries) {
 }
 
 /**
- * Runs one target benchmark.
- * @param {{ records: number, batchSize?: number, heapMB?: number, log: (line: string) => void }} options
- *   heapMB: run the target with `--max-old-space-size` (V8 otherwise lets its heap grow before it
- *   collects, so peak RSS says more about the GC's appetite than about what the target must keep).
+ * Runs one target benchmark, with the target's memory uncapped (the environment without NODE_OPTIONS).
+ * @param {{ records: number, batchSize: number, log: (line: string) => void }} options
  */
-export async function benchTarget({ records, batchSize, heapMB, log }) {
+export async function benchTarget({ records, batchSize, log }) {
   const input = await targetInput(records, log);
-  const label = `target-${records}-${batchSize ?? 'default'}${heapMB ? `-heap${heapMB}` : ''}`;
+  const label = `target-${records}-batch${batchSize}`;
   // Jobs finish quickly in the sandbox (100 ms) so the figure shows the target, not an emulated queue;
   // the sandbox counts events rather than keeping them, so its own memory and CPU stay small.
   const sandbox = await startSandbox(['--job-latency-ms', '100', '--no-retain-events'], { logPath: join(tmpDir, `${label}.sandbox.log`) });
@@ -122,13 +121,13 @@ export async function benchTarget({ records, batchSize, heapMB, log }) {
       base_url: sandbox.url,
       streams: { bench_users: { data_type: 'users' }, bench_events: { data_type: 'events' } },
       dead_letter_path: deadLetterPath,
+      batch_size: batchSize,
     };
-    if (batchSize !== undefined) config.batch_size = batchSize;
     const configPath = join(tmpDir, `${label}.config.json`);
     await writeFile(configPath, JSON.stringify(config));
 
-    log(`  target-fullstory: ${records.toLocaleString('en-US')} records, batch_size ${batchSize ?? 'default'}${heapMB ? `, heap capped at ${heapMB} MB` : ''}`);
-    const env = heapMB ? { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMB}` } : process.env;
+    log(`  target-fullstory: ${records.toLocaleString('en-US')} records, batch_size ${batchSize}`);
+    const { NODE_OPTIONS: _uncapped, ...env } = process.env;
     const target = runMeasured(bins.target, ['--config', configPath], { env, logPath: join(tmpDir, `${label}.target.log`) });
     target.child.stdin.on('error', () => {});
     createReadStream(input, { highWaterMark: 1 << 16 }).pipe(target.child.stdin);
@@ -141,8 +140,8 @@ export async function benchTarget({ records, batchSize, heapMB, log }) {
     return {
       bench: 'target',
       records,
-      settings: `${batchSize === undefined ? 'default' : `batch_size ${batchSize}`}${heapMB ? `, --max-old-space-size=${heapMB}` : ''}`,
-      heapMB,
+      settings: `batch_size ${batchSize}`,
+      batchSize,
       seconds: round(measured.wallSeconds, 2),
       recordsPerSecond: Math.round(records / measured.wallSeconds),
       cpuSeconds: round(measured.cpuSeconds, 2),
