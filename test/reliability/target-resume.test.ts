@@ -1,7 +1,7 @@
 /**
  * Reliability: the real target bin SIGKILLed while batch jobs are in flight, then resumed the way a
  * runner does it: the source re-sends everything after the last state the target printed
- * (spec/quality.md "Resume"; spec/target.md "Batches, jobs and state").
+ * (the README's "Reliability: what is guaranteed").
  *
  * Proven: every state the target prints covers only records already imported (checked against the
  * sandbox at the moment the line arrives); after the kills and a last run, every user is in the

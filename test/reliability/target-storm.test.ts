@@ -1,6 +1,6 @@
 /**
  * Reliability: the real target bin through a seeded fault storm on the Server API
- * (spec/quality.md "Fault storms"; spec/target.md "Batches, jobs and state"): 20% of calls answer
+ * (the README's "Reliability: what is guaranteed"): 20% of calls answer
  * 500, 429 bursts with `Retry-After`, connection resets, bodies cut short or stalled after the server
  * already acted (so only the `Idempotency-Key` saves the retry from a duplicate), and responses that
  * never start. The target must finish (exit 0) with every user present exactly as sent (by uid) and

@@ -1,5 +1,6 @@
 /**
- * Validation of Server API v2 requests, following fullstory-api.md §5-7: uid ≤ 256, display_name
+ * Validation of Server API v2 requests, as https://developer.fullstory.com/server/users/create-user/ and
+ * https://developer.fullstory.com/server/events/create-event/ document it: uid ≤ 256, display_name
  * ≤ 256, email ≤ 128, property names `[A-Za-z][A-Za-z0-9_]*` with the dotted path ≤ 512, values
  * ≤ 8192 bytes, no arrays of objects, ≤ 500 properties, event `name` required and ≤ 250, and the
  * identification rules for events. Error codes other than `required_field` are the sandbox's own
