@@ -61,8 +61,8 @@ export interface Batch {
   accounted: number;
 }
 
-/** Head and tail of a batch body around its requests. */
-export const BODY_HEAD = '{"requests":[';
+/** Head and tail of a batch body around its requests (the tail is written when the body is sent). */
+const BODY_HEAD = '{"requests":[';
 export const BODY_TAIL = ']}';
 
 /** A new open batch, its texts in buffers from `pool`. */

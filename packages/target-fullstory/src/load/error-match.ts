@@ -76,7 +76,7 @@ export class RequestMatcher {
 }
 
 /** Canonical JSON: keys sorted, nulls dropped, a top-level event `timestamp` as its instant. */
-export function canonical(value: unknown, top = true): string {
+function canonical(value: unknown, top = true): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object') return JSON.stringify(value) ?? 'null';

@@ -35,7 +35,7 @@ export type MappingField = 'uid' | 'display_name' | 'email' | 'event_name' | 'ti
 export type SourceConfig = string | { value: unknown };
 
 /** Fields each data type accepts in `mapping`, with their default record field (undefined: none). */
-export const MAPPING_FIELDS: Record<DataType, Partial<Record<MappingField, string | undefined>>> = {
+const MAPPING_FIELDS: Record<DataType, Partial<Record<MappingField, string | undefined>>> = {
   users: { uid: 'uid', display_name: 'display_name', email: 'email' },
   audience: { uid: 'uid', display_name: 'display_name', email: 'email' },
   events: {

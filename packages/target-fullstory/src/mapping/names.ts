@@ -8,7 +8,7 @@
  */
 
 /** Prefix put before a name that does not start with a letter. */
-export const NAME_PREFIX = 'p';
+const NAME_PREFIX = 'p';
 
 const VALID = /^[A-Za-z][A-Za-z0-9_]*$/;
 const INVALID_CHARS = /[^A-Za-z0-9_]/g;
