@@ -1,11 +1,13 @@
 /**
- * Reliability: the real target bin SIGKILLed while batch jobs are in flight, then resumed the way a
- * runner does it: the source re-sends everything after the last state the target printed
- * (the README's "Reliability: what is guaranteed").
+ * Reliability: the real target bin SIGKILLed, and stopped by SIGTERM and SIGINT, while batch jobs are in
+ * flight, then resumed the way a runner does it: the source re-sends everything after the last state
+ * the target printed (the README's "Reliability: what is guaranteed"). A graceful stop lets the created
+ * jobs finish, prints the last safe state and the summary, and exits 143 / 130.
  *
  * Proven: every state the target prints covers only records already imported (checked against the
- * sandbox at the moment the line arrives); after the kills and a last run, every user is in the
- * sandbox with its latest values; the key is in no output or dead-letter file.
+ * sandbox at the moment the line arrives); a stopped run says it was interrupted and its figures add up;
+ * after the kills or stops and a last run, every user is in the sandbox with its latest values; the key
+ * is in no output or dead-letter file.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
@@ -75,90 +77,144 @@ function unfinishedJobs(): number {
   return jobs.queued + jobs.running;
 }
 
-describe('target-fullstory killed with jobs in flight and resumed from its last printed state', () => {
+/** `key=value` figures of a run's summary line. */
+function summary(stderr: string): Record<string, number> {
+  const line = stderr.split('\n').find((l) => l.startsWith('INFO finished'));
+  check(line !== undefined, 'no summary line');
+  const out: Record<string, number> = {};
+  for (const m of line.matchAll(/ (\w+)=(\d+)/g)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** How a run is interrupted: SIGKILL (no goodbye), or a graceful SIGTERM / SIGINT. */
+interface Interruption {
+  signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT';
+  /** Once jobs are in flight and at least this many state lines are out. */
+  afterStates: number;
+}
+
+const EXIT_CODE = { SIGTERM: 143, SIGINT: 130 } as const;
+
+/**
+ * Runs the target over the users source, interrupting each run as said and resuming the next from the
+ * last state printed, then one run to the end. Checks every state line against the sandbox as it
+ * arrives, each run's end, and at last every user with its latest values. Returns the unfinished jobs at
+ * each interruption.
+ */
+async function resumeThrough(interruptions: Interruption[], name: string): Promise<number[]> {
+  const deadLetter = join(temp.dir, `${name}.rejected.ndjson`);
+  const config = await writeConfig(temp.dir, `${name}.json`, fastTargetConfig(deadLetter, { batch_size: 7, max_jobs_in_flight: 3 }));
+  let offset = 0;
+  const jobsAtInterruption: number[] = [];
+  for (let runNo = 0; runNo <= interruptions.length; runNo++) {
+    const stop = interruptions[runNo];
+    const label = `run ${runNo + 1} (from offset ${offset}, ${stop ? `${stop.signal} after ${stop.afterStates} state(s)` : 'to the end'})`;
+    let statesSeen = 0;
+    let sent = false;
+    let poll: NodeJS.Timeout | undefined;
+    const violations: string[] = [];
+    const tryStop = (child: { kill: (s: NodeJS.Signals) => boolean }): void => {
+      if (stop === undefined || sent || statesSeen < stop.afterStates) return;
+      const inFlight = unfinishedJobs();
+      if (inFlight === 0) return;
+      sent = true;
+      jobsAtInterruption.push(inFlight);
+      child.kill(stop.signal);
+      if (poll) clearInterval(poll);
+    };
+    const run = await spawnBin('target-fullstory', {
+      args: ['--config', config],
+      env: targetEnv(sandbox),
+      input: sourceFrom(offset),
+      timeoutMs: 60_000,
+      onSpawn: (child) => {
+        if (stop !== undefined) poll = setInterval(() => tryStop(child), 5);
+      },
+      onLine: (line, _i, child) => {
+        if (line.trim() === '') return false;
+        statesSeen++;
+        // The state's records must already be in the sandbox, right now.
+        const landed = usersByUid(sandbox);
+        const upTo = offsetOf(line);
+        for (let i = 0; i < upTo; i++) {
+          if (!landed.has(userRecord(i).uid)) {
+            violations.push(`${label}: state offset ${upTo} printed before user ${i} was imported`);
+            break;
+          }
+        }
+        tryStop(child);
+        return false;
+      },
+    });
+    if (poll) clearInterval(poll);
+    const dead = existsSync(deadLetter) ? await readFile(deadLetter) : undefined;
+    expectNoSecret({ [`${label} stdout`]: run.stdout, [`${label} stderr`]: run.stderr, 'dead-letter file': dead });
+    expect(violations).toEqual([]);
+    const stateLines = run.lines.filter((l) => l.trim() !== '');
+    const stderr = run.stderr.toString('utf8');
+    if (stop === undefined) {
+      check(run.code === 0, `${label}: expected exit 0: ${describeRun(run)}`);
+      expect(offsetOf(stateLines[stateLines.length - 1]!)).toBe(USERS);
+      continue;
+    }
+    check(sent, `${label}: never interrupted: ${describeRun(run)}`);
+    if (stop.signal === 'SIGKILL') {
+      check(run.signal === 'SIGKILL', `${label}: expected to be killed mid-run: ${describeRun(run)}`);
+    } else {
+      check(run.code === EXIT_CODE[stop.signal], `${label}: expected exit ${EXIT_CODE[stop.signal]}: ${describeRun(run)}`);
+      expect(stderr).toContain(`target-fullstory: interrupted by ${stop.signal}`);
+      const s = summary(stderr);
+      check(s['records_read'] === (s['imported'] ?? 0) + (s['rejected'] ?? 0) + (s['unsettled'] ?? 0), `${label}: figures do not add up: ${JSON.stringify(s)}`);
+    }
+    if (stateLines.length > 0) offset = offsetOf(stateLines[stateLines.length - 1]!);
+    check(offset < USERS, `${label}: interrupted after the last state; the scenario proves nothing`);
+  }
+  // Every user, with its latest values (re-sent records are upserts by uid).
+  const landed = usersByUid(sandbox);
+  const wrong: string[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const expected = userRecord(i);
+    const u = landed.get(expected.uid);
+    if (u === undefined || u.display_name !== expected.display_name || u.properties['plan'] !== expected.plan || u.properties['n'] !== expected.n) wrong.push(expected.uid);
+  }
+  check(wrong.length === 0, `${wrong.length} user(s) missing or wrong after resuming, e.g. ${wrong.slice(0, 3).join(', ')}`);
+  expect(landed.size).toBe(USERS);
+  return jobsAtInterruption;
+}
+
+describe('target-fullstory killed or stopped with jobs in flight and resumed from its last printed state', () => {
   it(
-    'never prints a state ahead of the imports, and leaves every user in the sandbox',
+    'SIGKILL: never prints a state ahead of the imports, and leaves every user in the sandbox',
     seeded(async () => {
       const random = prng(SEED ^ 0x5a5a);
       // Kill 1: once jobs are in flight and at least k state lines are out. Kill 2: as soon as jobs
       // are in flight, before any state line of that run.
-      const kills = [{ afterStates: randomInt(random, 1, 4) }, { afterStates: 0 }];
-      const deadLetter = join(temp.dir, 'rejected.ndjson');
-      const config = await writeConfig(temp.dir, 'target.json', fastTargetConfig(deadLetter, { batch_size: 7, max_jobs_in_flight: 3 }));
-      let offset = 0;
-      let jobsAtKill: number[] = [];
+      const jobs = await resumeThrough(
+        [
+          { signal: 'SIGKILL', afterStates: randomInt(random, 1, 4) },
+          { signal: 'SIGKILL', afterStates: 0 },
+        ],
+        'kill',
+      );
+      expect(jobs).toHaveLength(2);
+      for (const n of jobs) expect(n).toBeGreaterThan(0);
+    }),
+    120_000,
+  );
 
-      for (let runNo = 0; runNo <= kills.length; runNo++) {
-        const kill = kills[runNo];
-        const label = `run ${runNo + 1} (from offset ${offset}, kill ${kill ? JSON.stringify(kill) : 'none'})`;
-        let statesSeen = 0;
-        let poll: NodeJS.Timeout | undefined;
-        const violations: string[] = [];
-        const tryKill = (child: { kill: (s: NodeJS.Signals) => boolean }): void => {
-          if (kill === undefined || statesSeen < kill.afterStates) return;
-          const inFlight = unfinishedJobs();
-          if (inFlight === 0) return;
-          jobsAtKill.push(inFlight);
-          child.kill('SIGKILL');
-          if (poll) clearInterval(poll);
-        };
-        const run = await spawnBin('target-fullstory', {
-          args: ['--config', config],
-          env: targetEnv(sandbox),
-          input: sourceFrom(offset),
-          timeoutMs: 60_000,
-          onSpawn: (child) => {
-            if (kill !== undefined) poll = setInterval(() => tryKill(child), 10);
-          },
-          onLine: (line, _i, child) => {
-            if (line.trim() === '') return false;
-            statesSeen++;
-            // The state's records must already be in the sandbox, right now.
-            const landed = usersByUid(sandbox);
-            const upTo = offsetOf(line);
-            for (let i = 0; i < upTo; i++) {
-              if (!landed.has(userRecord(i).uid)) {
-                violations.push(`${label}: state offset ${upTo} printed before user ${i} was imported`);
-                break;
-              }
-            }
-            tryKill(child);
-            return false;
-          },
-        });
-        if (poll) clearInterval(poll);
-        const dead = existsSync(deadLetter) ? await readFile(deadLetter) : undefined;
-        expectNoSecret({ [`${label} stdout`]: run.stdout, [`${label} stderr`]: run.stderr, 'dead-letter file': dead });
-        expect(violations).toEqual([]);
-        const stateLines = run.lines.filter((l) => l.trim() !== '');
-
-        if (kill !== undefined) {
-          check(run.signal === 'SIGKILL', `${label}: expected to be killed mid-run: ${describeRun(run)}`);
-          if (stateLines.length > 0) offset = offsetOf(stateLines[stateLines.length - 1]!);
-          check(offset < USERS, `${label}: the kill landed after the last state; the scenario proves nothing`);
-        } else {
-          check(run.code === 0, `${label}: expected exit 0: ${describeRun(run)}`);
-          expect(offsetOf(stateLines[stateLines.length - 1]!)).toBe(USERS);
-        }
-      }
-
-      expect(jobsAtKill.length).toBe(kills.length);
-      for (const n of jobsAtKill) expect(n).toBeGreaterThan(0);
-      // Every user, with its latest values (re-sent records are upserts by uid).
-      const landed = usersByUid(sandbox);
-      const missing: string[] = [];
-      for (let i = 0; i < USERS; i++) {
-        const expected = userRecord(i);
-        const user = landed.get(expected.uid);
-        if (user === undefined) missing.push(expected.uid);
-        else {
-          expect(user.display_name).toBe(expected.display_name);
-          expect(user.properties).toMatchObject({ plan: expected.plan, n: expected.n });
-        }
-      }
-      check(missing.length === 0, `${missing.length} user(s) missing after resume, e.g. ${missing.slice(0, 3).join(', ')}`);
-      expect(landed.size).toBe(USERS);
-      jobsAtKill = [];
+  it(
+    'SIGTERM, then SIGINT: each run finishes its jobs, exits 143 / 130 having printed only safe states, and resuming loses nothing',
+    seeded(async () => {
+      sandbox.reset();
+      const random = prng(SEED ^ 0x51f);
+      const jobs = await resumeThrough(
+        [
+          { signal: 'SIGTERM', afterStates: randomInt(random, 1, 3) },
+          { signal: 'SIGINT', afterStates: randomInt(random, 0, 2) },
+        ],
+        'stop',
+      );
+      expect(jobs).toHaveLength(2);
     }),
     120_000,
   );
@@ -235,4 +291,5 @@ describe('target-fullstory killed with jobs in flight and resumed from its last 
     }),
     120_000,
   );
+
 });

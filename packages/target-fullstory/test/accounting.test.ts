@@ -4,26 +4,12 @@
  * code, matched by the request it echoes; one FullStory neither imported nor named is dead-lettered as
  * `unaccounted`. Read = imported + rejected in every summary. Black box: the built bin against the sandbox.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox, type SandboxOptions } from 'fullstory-sandbox';
-import { binConfig, expectAccountedFor, record, runTargetBin, schema, singer, state } from './bin-helpers.js';
+import { describe, expect, it } from '@jest/globals';
+import type { Sandbox, SandboxOptions } from 'fullstory-sandbox';
+import { binConfig, expectAccountedFor, record, runTargetBin, sandboxesPerFile, schema, singer, state } from './bin-helpers.js';
 
-let dir: string;
-const sandboxes: Sandbox[] = [];
-beforeAll(async () => {
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await Promise.all(sandboxes.map((s) => s.close()));
-  await removeTempDir(dir);
-});
-
-async function sandboxWith(options: SandboxOptions): Promise<Sandbox> {
-  const s = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 20, ...options });
-  sandboxes.push(s);
-  return s;
-}
+const file = sandboxesPerFile();
+const sandboxWith = (options: SandboxOptions): Promise<Sandbox> => file.start({ jobLatencyMs: 20, ...options });
 
 const people = schema('people', { uid: { type: 'string' }, plan: { type: 'string' } });
 const gold = { method: 'POST', path: '/v2/users/batch', action: 'reject_items' as const, match: '"plan":"gold"', body: { code: 'invalid_plan', message: 'gold is not a plan' } };
@@ -32,8 +18,8 @@ describe('accounting for every record', () => {
   it('defect 3: a job COMPLETED with errors > 0 has its /errors read; the rejected record is dead-lettered, not counted imported', async () => {
     const s = await sandboxWith({ jobStatusWithErrors: 'COMPLETED' });
     s.addFaults(gold);
-    const dl = `${dir}/d3.ndjson`;
-    const r = await runTargetBin(dir, binConfig(s, dir, { data_type: 'users', dead_letter_path: dl }), {
+    const dl = `${file.dir}/d3.ndjson`;
+    const r = await runTargetBin(file.dir, binConfig(s, file.dir, { data_type: 'users', dead_letter_path: dl }), {
       input: singer(people, record('people', { uid: 'a', plan: 'free' }), record('people', { uid: 'b', plan: 'gold' }), record('people', { uid: 'c' }), state({ s: 1 })),
     });
     expect(r.code).toBe(0);
@@ -48,8 +34,8 @@ describe('accounting for every record', () => {
   it('defect 4: a record neither imported nor listed in /errors is dead-lettered as unaccounted with the counts, never counted imported', async () => {
     const s = await sandboxWith({});
     s.addFaults({ method: 'POST', path: '/v2/users/batch', action: 'drop_items', match: '"uid":"lost"' });
-    const dl = `${dir}/d4.ndjson`;
-    const r = await runTargetBin(dir, binConfig(s, dir, { data_type: 'users', dead_letter_path: dl }), {
+    const dl = `${file.dir}/d4.ndjson`;
+    const r = await runTargetBin(file.dir, binConfig(s, file.dir, { data_type: 'users', dead_letter_path: dl }), {
       input: singer(people, record('people', { uid: 'kept-1' }), record('people', { uid: 'lost' }), record('people', { uid: 'kept-2' }), state({ s: 1 })),
     });
     expect(r.code).toBe(0);
@@ -70,8 +56,8 @@ describe('accounting for every record', () => {
   it('defect 5: of two requests for one uid in a batch, the one FullStory rejected is dead-lettered, not the one it imported', async () => {
     const s = await sandboxWith({});
     s.addFaults(gold);
-    const dl = `${dir}/d5.ndjson`;
-    const r = await runTargetBin(dir, binConfig(s, dir, { data_type: 'users', dead_letter_path: dl }), {
+    const dl = `${file.dir}/d5.ndjson`;
+    const r = await runTargetBin(file.dir, binConfig(s, file.dir, { data_type: 'users', dead_letter_path: dl }), {
       input: singer(people, record('people', { uid: 'same', plan: 'free' }), record('people', { uid: 'same', plan: 'gold' })),
     });
     expect(r.code).toBe(0);
@@ -83,8 +69,8 @@ describe('accounting for every record', () => {
   it('a Standard key (403 on /errors and /imports) loses track of nothing: the job’s records are dead-lettered as job_results_forbidden', async () => {
     const s = await sandboxWith({ standardKeys: ['std-key-0001'], apiKeys: [] });
     s.addFaults(gold);
-    const dl = `${dir}/std.ndjson`;
-    const r = await runTargetBin(dir, binConfig(s, dir, { data_type: 'users', batch_size: 2, dead_letter_path: dl }), {
+    const dl = `${file.dir}/std.ndjson`;
+    const r = await runTargetBin(file.dir, binConfig(s, file.dir, { data_type: 'users', batch_size: 2, dead_letter_path: dl }), {
       apiKey: 'std-key-0001',
       input: singer(people, record('people', { uid: 'a' }), record('people', { uid: 'b', plan: 'gold' }), record('people', { uid: 'c' }), state({ s: 1 })),
     });

@@ -3,16 +3,41 @@
  * config written to a file, the key passed by environment variable, stdout, stderr and the
  * dead-letter file captured. Input is a string or a stream the test writes to over time.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseJson } from '@fullstory-singer/singer-core';
-import { binPath } from '@fullstory-singer/singer-core/testing';
-import type { Sandbox } from 'fullstory-sandbox';
+import { binPath, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
+import { startSandbox, type Sandbox, type SandboxOptions } from 'fullstory-sandbox';
 
 export const BIN = binPath('target-fullstory');
+
+/**
+ * For test files whose tests each start a sandbox of their own (port 0, no bundles, `options` on
+ * top): `start` makes one; all are closed, and the file's temp folder `dir` removed, after the file.
+ */
+export function sandboxesPerFile(): { start: (options: SandboxOptions) => Promise<Sandbox>; readonly dir: string } {
+  const started: Sandbox[] = [];
+  const ctx = {
+    dir: '',
+    start: async (options: SandboxOptions): Promise<Sandbox> => {
+      const s = await startSandbox({ port: 0, bundles: 0, ...options });
+      started.push(s);
+      return s;
+    },
+  };
+  beforeAll(async () => {
+    ctx.dir = await tempDir();
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.close()));
+    await removeTempDir(ctx.dir);
+  });
+  return ctx;
+}
 
 export interface BinRun {
   code: number | null;

@@ -5,27 +5,16 @@
  * exit 2 before anything is sent; a server that echoes the Authorization header cannot put the key in
  * the file.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseJson } from '@fullstory-singer/singer-core';
-import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox } from 'fullstory-sandbox';
 import { binConfig, expectAccountedFor, record, runTargetBin, schema, singer, state } from './bin-helpers.js';
+import { sandboxPerFile } from './helpers.js';
 
 const SECRET = 'na1.DEAD-LETTER-SECRET-4f1c9a7e-never-written';
 
-let sandbox: Sandbox;
-let dir: string;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 20, apiKeys: ['sandbox-key', SECRET], echoAuthorization: true });
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await sandbox.close();
-  await removeTempDir(dir);
-});
-beforeEach(() => sandbox.reset());
+const ctx = sandboxPerFile({ jobLatencyMs: 20, apiKeys: ['sandbox-key', SECRET], echoAuthorization: true });
 
 /** Every line of `text` is JSON, and the text ends in a newline (or is empty). */
 function wholeLines(text: string): unknown[] {
@@ -43,8 +32,8 @@ describe('dead-letter file', () => {
     let deep = '1';
     for (let i = 0; i < 10_000; i++) deep = `{"a":${deep}}`;
     const input = `${singer(schema('p'))}{"type":"RECORD","stream":"p","record":{"n":1,"deep":${deep}}}\n${singer(state({ s: 1 }))}`;
-    const path = join(dir, 'deep.ndjson');
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: path }), { input });
+    const path = join(ctx.dir, 'deep.ndjson');
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: path }), { input });
     expect(r.code).toBe(0);
     expect(r.deadLetters).toEqual([
       expect.objectContaining({
@@ -58,8 +47,8 @@ describe('dead-letter file', () => {
   });
 
   it('defect 8: a disk that fills (EFBIG under ulimit -f) leaves whole lines, exits 2, and a rerun appends after a whole line', async () => {
-    const path = join(dir, 'full.ndjson');
-    const config = binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: path });
+    const path = join(ctx.dir, 'full.ndjson');
+    const config = binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: path });
     // 40 rejected records, a state after every 5 (each state waits for the lines before it).
     const messages: unknown[] = [schema('p')];
     for (let i = 0; i < 40; i++) {
@@ -68,7 +57,7 @@ describe('dead-letter file', () => {
     }
     const input = singer(...messages);
     // 8 KiB: about 25 of the 40 lines fit.
-    const full = await runTargetBin(dir, config, { input, shellPrefix: 'ulimit -f 8' });
+    const full = await runTargetBin(ctx.dir, config, { input, shellPrefix: 'ulimit -f 8' });
     expect(full.code).toBe(2);
     expect(full.stderr).toMatch(/^target-fullstory: error: dead_letter_path: cannot write ".*full\.ndjson": EFBIG: .*the file ends in its last whole line/m);
     const kept = wholeLines(await readFile(path, 'utf8'));
@@ -78,15 +67,15 @@ describe('dead-letter file', () => {
     const last = full.states[full.states.length - 1] as { s: number } | undefined;
     expect(last?.s ?? 0).toBeLessThanOrEqual(kept.length);
 
-    const rerun = await runTargetBin(dir, config, { input });
+    const rerun = await runTargetBin(ctx.dir, config, { input });
     expect(rerun.code).toBe(0);
     expect(wholeLines(await readFile(path, 'utf8'))).toHaveLength(kept.length + 40);
   });
 
   it('defect 8: a file left ending in a torn line (a run killed mid-write) is cut back to its last whole line before new lines go in', async () => {
-    const path = join(dir, 'torn.ndjson');
+    const path = join(ctx.dir, 'torn.ndjson');
     await writeFile(path, '{"stream":"p","record":{"n":0},"reason":"x","code":"y","message":"z","at":"2026-01-01T00:00:00.000Z"}\n{"stream":"p","reco');
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: path }), { input: singer(schema('p'), noUid(1)) });
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: path }), { input: singer(schema('p'), noUid(1)) });
     expect(r.code).toBe(0);
     const lines = wholeLines(await readFile(path, 'utf8')) as Array<{ record: { n: number } }>;
     expect(lines.map((l) => l.record.n)).toEqual([0, 1]);
@@ -94,35 +83,35 @@ describe('dead-letter file', () => {
   });
 
   it('defect 8: a dead_letter_path in a missing folder is created up front; one that cannot be written is exit 2 before anything is sent', async () => {
-    const nested = join(dir, 'missing', 'deeper', 'rejected.ndjson');
-    const ok = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: nested }), {
+    const nested = join(ctx.dir, 'missing', 'deeper', 'rejected.ndjson');
+    const ok = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: nested }), {
       input: singer(schema('p'), record('p', { uid: 'a' }), noUid(1)),
     });
     expect(ok.code).toBe(0);
     expect(wholeLines(await readFile(nested, 'utf8'))).toHaveLength(1);
 
-    sandbox.reset();
-    const blocker = join(dir, 'a-file');
+    ctx.sandbox.reset();
+    const blocker = join(ctx.dir, 'a-file');
     await writeFile(blocker, 'not a folder');
-    const bad = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: join(blocker, 'rejected.ndjson') }), {
+    const bad = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: join(blocker, 'rejected.ndjson') }), {
       input: singer(schema('p'), record('p', { uid: 'a' }), record('p', { uid: 'b' }), noUid(1)),
     });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^target-fullstory: error: dead_letter_path: cannot write ".*a-file\/rejected\.ndjson": (ENOTDIR|EEXIST)/m);
-    expect(sandbox.requests()).toEqual([]);
+    expect(ctx.sandbox.requests()).toEqual([]);
     expect(bad.states).toEqual([]);
   });
 
   it('a folder for the dead-letter file is only created, never a problem, when it already exists', async () => {
-    await mkdir(join(dir, 'exists'), { recursive: true });
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: join(dir, 'exists', 'r.ndjson') }), { input: singer(schema('p'), noUid(1)) });
+    await mkdir(join(ctx.dir, 'exists'), { recursive: true });
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: join(ctx.dir, 'exists', 'r.ndjson') }), { input: singer(schema('p'), noUid(1)) });
     expect(r.code).toBe(0);
   });
 
   it('defect 8: a server that echoes the Authorization header in job error messages cannot put the key in the dead-letter file', async () => {
-    sandbox.addFaults({ method: 'POST', path: '/v2/users/batch', action: 'reject_items', match: 'bad', body: { code: 'invalid', message: 'refused' } });
-    const path = join(dir, 'echo.ndjson');
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: path }), {
+    ctx.sandbox.addFaults({ method: 'POST', path: '/v2/users/batch', action: 'reject_items', match: 'bad', body: { code: 'invalid', message: 'refused' } });
+    const path = join(ctx.dir, 'echo.ndjson');
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: path }), {
       apiKey: SECRET,
       input: singer(schema('p'), record('p', { uid: 'good' }), record('p', { uid: 'bad' })),
     });

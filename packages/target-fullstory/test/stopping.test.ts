@@ -4,26 +4,16 @@
  * and a line saying it was interrupted, and exits 143 / 130; a second signal exits at once. A reader that
  * closes stdout (EPIPE) gets one line and exit 141.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox } from 'fullstory-sandbox';
+import { startSandbox } from 'fullstory-sandbox';
 import { binConfig, expectAccountedFor, record, runTargetBin, schema, singer, state, summaryOf, until } from './bin-helpers.js';
+import { sandboxPerFile } from './helpers.js';
 
-let sandbox: Sandbox;
-let dir: string;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 1500 });
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await sandbox.close();
-  await removeTempDir(dir);
-});
-beforeEach(() => sandbox.reset());
+const ctx = sandboxPerFile({ jobLatencyMs: 1500 });
 
-const created = () => sandbox.requests().filter((r) => r.method === 'POST' && r.status === 200).length;
+const created = () => ctx.sandbox.requests().filter((r) => r.method === 'POST' && r.status === 200).length;
 const users = (from: number, n: number) => Array.from({ length: n }, (_, i) => record('p', { uid: `u${from + i}` }));
 
 /** Starts the bin on an input left open: one full batch (3 records, a job) and two records more. */
@@ -31,7 +21,7 @@ function startOpen(over: Record<string, unknown> = {}) {
   const input = new PassThrough();
   let child: ChildProcess | undefined;
   const stderr: string[] = [];
-  const done = runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', batch_size: 3, ...over }), {
+  const done = runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', batch_size: 3, ...over }), {
     input,
     onSpawn: (c) => (child = c),
     onStderrLine: (line) => stderr.push(line),
@@ -50,10 +40,10 @@ describe('stopping', () => {
     expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/^target-fullstory: interrupted by SIGTERM$/m);
     expect(r.states).toEqual([{ s: 1 }]);
-    expect(sandbox.users().map((u) => u.uid).sort()).toEqual(['u0', 'u1', 'u2']);
+    expect(ctx.sandbox.users().map((u) => u.uid).sort()).toEqual(['u0', 'u1', 'u2']);
     // The two records of the open batch were read, neither imported nor rejected: a rerun from {s:1} sends them.
     expect(expectAccountedFor(r.stderr)).toMatchObject({ records_read: 5, imported: 3, rejected: 0, unsettled: 2 });
-    expect(sandbox.requests().filter((q) => q.method === 'POST')).toHaveLength(1);
+    expect(ctx.sandbox.requests().filter((q) => q.method === 'POST')).toHaveLength(1);
   }, 30_000);
 
   it('defect 9: SIGINT does the same and exits 130', async () => {
@@ -92,7 +82,7 @@ describe('stopping', () => {
     expect(r.code).toBe(143);
     expect(r.stderr).toMatch(/SIGTERM again: exiting at once/);
     // Gone at once: the job (1.5 s) had not finished, and no summary was printed.
-    expect(sandbox.jobs()[0]!.state).not.toBe('done');
+    expect(ctx.sandbox.jobs()[0]!.state).not.toBe('done');
     expect(r.stderr).not.toMatch(/INFO finished/);
   }, 30_000);
 
@@ -101,7 +91,7 @@ describe('stopping', () => {
     try {
       const input = new PassThrough();
       let closed = false;
-      const done = runTargetBin(dir, binConfig(fast, dir, { data_type: 'users', batch_size: 1 }), {
+      const done = runTargetBin(ctx.dir, binConfig(fast, ctx.dir, { data_type: 'users', batch_size: 1 }), {
         input,
         onLine: (_line, child) => {
           if (closed) return;

@@ -3,29 +3,18 @@
  * collide once rewritten, a literal dotted key beside a mapped nested path, a number JSON cannot carry,
  * and values past FullStory's documented limits. Black box: the built bin against the sandbox.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
-import { startSandbox, type Sandbox } from 'fullstory-sandbox';
+import { describe, expect, it } from '@jest/globals';
 import { binConfig, expectAccountedFor, record, runTargetBin, schema, singer } from './bin-helpers.js';
+import { sandboxPerFile } from './helpers.js';
 
-let sandbox: Sandbox;
-let dir: string;
-beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, bundles: 0, jobLatencyMs: 20 });
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await sandbox.close();
-  await removeTempDir(dir);
-});
-beforeEach(() => sandbox.reset());
+const ctx = sandboxPerFile({ jobLatencyMs: 20 });
 
-const user = (uid: string) => sandbox.users().find((u) => u.uid === uid);
+const user = (uid: string) => ctx.sandbox.users().find((u) => u.uid === uid);
 
 describe('values', () => {
   it('defect 6: names that collide once rewritten reject the record (named code), instead of overwriting four of six values', async () => {
     const colliding = { uid: 'collide', 'a-b': 1, a_b: 2, 'a.b': 3, 'a b': 4, '😀': 5, '😎': 6 };
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: `${dir}/collide.ndjson` }), {
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: `${ctx.dir}/collide.ndjson` }), {
       input: singer(schema('p'), record('p', colliding), record('p', { uid: 'fine', 'a-b': 1, c: 2 })),
     });
     expect(r.code).toBe(0);
@@ -38,8 +27,8 @@ describe('values', () => {
   });
 
   it('defect 6: a literal top-level "profile.id" beside a mapping of the nested path profile.id is sent as a property', async () => {
-    const config = binConfig(sandbox, dir, { streams: { p: { data_type: 'users', mapping: { uid: 'profile.id' } } }, dead_letter_path: `${dir}/dotted.ndjson` });
-    const r = await runTargetBin(dir, config, { input: singer(schema('p'), record('p', { profile: { id: 'u7', tier: 'gold' }, 'profile.id': 'literal' })) });
+    const config = binConfig(ctx.sandbox, ctx.dir, { streams: { p: { data_type: 'users', mapping: { uid: 'profile.id' } } }, dead_letter_path: `${ctx.dir}/dotted.ndjson` });
+    const r = await runTargetBin(ctx.dir, config, { input: singer(schema('p'), record('p', { profile: { id: 'u7', tier: 'gold' }, 'profile.id': 'literal' })) });
     expect(r.code).toBe(0);
     expect(user('u7')!.properties).toEqual({ profile: { tier: 'gold' }, profile_id: 'literal' });
     expect(r.deadLetters).toEqual([]);
@@ -48,18 +37,18 @@ describe('values', () => {
   it('defect 6: 1e400 (Infinity once parsed) rejects the record as non_finite_number instead of being sent as null typed real', async () => {
     const numeric = schema('p', { uid: { type: 'string' }, score: { type: 'number' }, n: { type: 'integer' } });
     const input = `${singer(numeric)}{"type":"RECORD","stream":"p","record":{"uid":"inf","score":1e400}}\n{"type":"RECORD","stream":"p","record":{"uid":"neg","n":-1e999}}\n${singer(record('p', { uid: 'ok', score: 1.5 }))}`;
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: `${dir}/inf.ndjson` }), { input });
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: `${ctx.dir}/inf.ndjson` }), { input });
     expect(r.code).toBe(0);
     expect(r.deadLetters.map((d) => [(d['record'] as { uid: string }).uid, d['code']])).toEqual([
       ['inf', 'non_finite_number'],
       ['neg', 'non_finite_number'],
     ]);
-    expect(sandbox.users().map((u) => u.uid)).toEqual(['ok']);
+    expect(ctx.sandbox.users().map((u) => u.uid)).toEqual(['ok']);
     expect(user('ok')!.schema).toEqual({ properties: { score: 'real' } });
   });
 
   it('values past the documented limits are dead-lettered before sending, naming the limit', async () => {
-    const r = await runTargetBin(dir, binConfig(sandbox, dir, { data_type: 'users', dead_letter_path: `${dir}/limits.ndjson` }), {
+    const r = await runTargetBin(ctx.dir, binConfig(ctx.sandbox, ctx.dir, { data_type: 'users', dead_letter_path: `${ctx.dir}/limits.ndjson` }), {
       input: singer(
         schema('p'),
         record('p', { uid: 'u'.repeat(257) }),
@@ -72,6 +61,6 @@ describe('values', () => {
     expect(r.code).toBe(0);
     expect(r.deadLetters.map((d) => d['code'])).toEqual(['uid_too_long', 'display_name_too_long', 'email_too_long', 'too_many_properties']);
     // 256 emoji are 512 UTF-16 units but 256 characters: within the limit.
-    expect(sandbox.users().map((u) => [...u.uid!].length)).toEqual([256]);
+    expect(ctx.sandbox.users().map((u) => [...u.uid!].length)).toEqual([256]);
   });
 });
