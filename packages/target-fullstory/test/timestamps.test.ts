@@ -52,3 +52,12 @@ describe('normalizeTimestamp', () => {
     expect(normalizeTimestamp(value)).toBeUndefined();
   });
 });
+
+describe('normalizeTimestamp, already in the output form', () => {
+  it('passes a valid UTC millisecond timestamp through and refuses an impossible one', () => {
+    expect(normalizeTimestamp('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    expect(normalizeTimestamp('2023-02-29T00:00:00.000Z')).toBeUndefined();
+    expect(normalizeTimestamp('2024-13-01T00:00:00.000Z')).toBeUndefined();
+    expect(normalizeTimestamp('2024-01-01T24:00:00.000Z')).toBeUndefined();
+  });
+});

@@ -90,8 +90,11 @@ export class Scheduler {
   private readonly running = new Map<Batch, Promise<void>>();
   /** The batch waiting to start, if any (the read loop is waiting for it). */
   private waiting: Batch | undefined;
-  /** For each uid, how many running batches hold it. */
-  private readonly busy = new Map<string, number>();
+  /**
+   * The running batch that holds each uid. One at most: a batch holding a uid another running batch
+   * holds does not start.
+   */
+  private readonly holder = new Map<string, Batch>();
   private wakers: Array<() => void> = [];
 
   constructor(private readonly o: SchedulerOptions) {
@@ -136,7 +139,7 @@ export class Scheduler {
   }
 
   private start(batch: Batch): void {
-    this.mark(batch, 1);
+    for (const uid of batch.uids) this.holder.set(uid, batch);
     const job = (async () => {
       try {
         await this.o.load(batch);
@@ -150,24 +153,16 @@ export class Scheduler {
       .catch((err: unknown) => this.o.onFailed(batch, err))
       .finally(() => {
         this.running.delete(batch);
-        this.mark(batch, -1);
+        for (const uid of batch.uids) this.holder.delete(uid);
         this.wake();
       });
     this.running.set(batch, job);
   }
 
   private holdsBusyUid(batch: Batch): boolean {
-    if (this.busy.size === 0) return false;
-    for (const uid of batch.uids) if (this.busy.has(uid)) return true;
+    if (this.holder.size === 0) return false;
+    for (const uid of batch.uids) if (this.holder.has(uid)) return true;
     return false;
-  }
-
-  private mark(batch: Batch, delta: 1 | -1): void {
-    for (const uid of new Set(batch.uids)) {
-      const n = (this.busy.get(uid) ?? 0) + delta;
-      if (n <= 0) this.busy.delete(uid);
-      else this.busy.set(uid, n);
-    }
   }
 
   private wake(): void {

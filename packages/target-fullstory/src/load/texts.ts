@@ -58,15 +58,19 @@ export class TextList {
   /** End offset of each text; text i starts after text i-1's end and the separator. */
   private readonly ends: number[] = [];
 
+  /** The separator's byte, or -1 for none. */
+  private readonly separator: number;
+
   /**
-   * @param head written before the first text (a body's `{"requests":[`)
-   * @param separator written between two texts
+   * @param head written before the first text (a body's `{"requests":[`; ASCII)
+   * @param separator written between two texts (one ASCII character, or none)
    */
   constructor(
     private readonly pool: BufferPool,
     private readonly head = '',
-    private readonly separator = '',
+    separator = '',
   ) {
+    this.separator = separator === '' ? -1 : separator.charCodeAt(0);
     this.buf = pool.take(FIRST_BYTES);
     this.used = this.buf.write(head, 0, 'latin1');
   }
@@ -77,11 +81,10 @@ export class TextList {
 
   /** Append one text. */
   push(text: string): void {
-    const sep = this.ends.length > 0 ? this.separator : '';
-    this.reserve(sep.length + text.length * 3);
+    this.reserve(1 + text.length * 3);
     const buf = this.buf!;
-    if (sep !== '') this.used += buf.write(sep, this.used, 'latin1');
-    this.used += buf.write(text, this.used, 'utf8');
+    if (this.separator >= 0 && this.ends.length > 0) buf[this.used++] = this.separator;
+    this.used += buf.write(text, this.used);
     this.ends.push(this.used);
   }
 
@@ -123,7 +126,7 @@ export class TextList {
   }
 
   private start(i: number): number {
-    return i === 0 ? this.head.length : this.ends[i - 1]! + this.separator.length;
+    return i === 0 ? this.head.length : this.ends[i - 1]! + (this.separator >= 0 ? 1 : 0);
   }
 
   /** Make room for `bytes` more. */

@@ -21,6 +21,8 @@ const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DIGITS = /^\d{1,16}$/;
+/** Already in the output form (`toISOString`): the common case, from taps that write UTC with milliseconds. */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Largest instant `Date` can hold, in milliseconds (ECMAScript time value range). */
 const MAX_TIME_MS = 8.64e15;
 
@@ -31,6 +33,11 @@ const MAX_TIME_MS = 8.64e15;
 export function normalizeTimestamp(value: unknown): string | undefined {
   if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string') return undefined;
+  if (value.length === 24 && CANONICAL.test(value)) {
+    // Valid exactly when it survives the round trip (February 30 does not).
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) || new Date(ms).toISOString() !== value ? undefined : value;
+  }
   if (DIGITS.test(value)) return fromEpoch(Number(value));
   if (value.length === 10) {
     const d = DATE_ONLY.exec(value);
