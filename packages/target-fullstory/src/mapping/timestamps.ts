@@ -33,11 +33,7 @@ const MAX_TIME_MS = 8.64e15;
 export function normalizeTimestamp(value: unknown): string | undefined {
   if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string') return undefined;
-  if (value.length === 24 && CANONICAL.test(value)) {
-    // Valid exactly when it survives the round trip (February 30 does not).
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) || new Date(ms).toISOString() !== value ? undefined : value;
-  }
+  if (value.length === 24 && CANONICAL.test(value)) return canonicalDate(value) ? value : undefined;
   if (DIGITS.test(value)) return fromEpoch(Number(value));
   if (value.length === 10) {
     const d = DATE_ONLY.exec(value);
@@ -54,6 +50,24 @@ export function normalizeTimestamp(value: unknown): string | undefined {
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
   return fromParts(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, millis, offsetMinutes);
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether a string of the canonical shape names a real instant (no February 30, no hour 24). */
+function canonicalDate(v: string): boolean {
+  const num = (at: number, len: number): number => {
+    let x = 0;
+    for (let i = at; i < at + len; i++) x = x * 10 + (v.charCodeAt(i) - 48);
+    return x;
+  };
+  const year = num(0, 4);
+  const month = num(5, 2);
+  const day = num(8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS[month - 1]! + (leap ? 1 : 0)) return false;
+  return num(11, 2) <= 23 && num(14, 2) <= 59 && num(17, 2) <= 59;
 }
 
 function fromEpoch(n: number): string | undefined {
