@@ -22,6 +22,7 @@
 import {
   ConfigError,
   InputError,
+  InternalError,
   RejectedRecordsError,
   readMessageBatches,
   type Logger,
@@ -89,6 +90,8 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
   const clock = deps.clock ?? systemClock;
   const source = deps.source ?? 'stdin';
   const openFile = deps.openFile ? { openFile: deps.openFile } : {};
+  const connect = deps.connect;
+  if (!settings.dryRun && !connect) throw new InternalError('run: a FullStory API is required unless dry_run is set');
 
   // Files first: a path that cannot be written fails the run before anything is read or sent.
   const deadLetter = await DeadLetterFile.open({
@@ -120,10 +123,7 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
   deps.stop?.addEventListener('abort', onStop, { once: true });
 
   const slots = new JobSlots({ max: settings.maxJobsInFlight, clock, windowMs: deps.throttleWindowMs ?? 60_000, logger });
-  let api: BatchApi;
-  if (settings.dryRun) api = dryRunApi(bodies);
-  else if (deps.connect) api = deps.connect({ onThrottle: (ms) => slots.throttle(ms) });
-  else throw new ConfigError('run: a FullStory API is required unless dry_run is set');
+  const api: BatchApi = settings.dryRun ? dryRunApi(bodies) : connect!({ onThrottle: (ms) => slots.throttle(ms) });
 
   const tally = new Tally();
   const checkpoints = new Checkpoints();
