@@ -103,7 +103,6 @@ describe('memory', () => {
     expect(code).toBe(0);
     expect(stderr).toMatch(/INFO finished records_read=400000 sent=400000 imported=400000 rejected=0/);
     expect(stats).toMatchObject({ users: 200_000, events: 200_000 });
-    expect([peak / 1024, 'MB']).toEqual([expect.any(Number), 'MB']);
     expect(peak / 1024).toBeLessThan(250);
   }, 120_000);
 });
