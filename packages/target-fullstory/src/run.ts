@@ -127,9 +127,10 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
 
   const tally = new Tally();
   const checkpoints = new Checkpoints();
-  // About as many buffers as batches alive at once (in flight, waiting, open), two each.
-  const pool = new BufferPool(2 * (settings.maxJobsInFlight + 4));
-  const batcher = new Batcher({ batchSize: settings.batchSize, maxAgeMs: settings.maxBatchAgeSeconds * 1000, clock, pool });
+  // About as many buffers as batches alive at once (in flight, waiting, open).
+  const keep = settings.maxJobsInFlight + 4;
+  const pools = { requests: new BufferPool(keep), records: new BufferPool(keep) };
+  const batcher = new Batcher({ batchSize: settings.batchSize, maxAgeMs: settings.maxBatchAgeSeconds * 1000, clock, pools });
   /** Sealed batches not yet settled (failed ones stay: no state may pass them). */
   const unsettled = new Set<Batch>();
 

@@ -5,7 +5,7 @@ import { ManualClock } from './manual-clock.js';
 
 describe('Batcher', () => {
   it('seals a batch at batch_size, per stream, saying why', () => {
-    const b = new Batcher({ batchSize: 2, maxAgeMs: 1000, clock: new ManualClock(), pool: new BufferPool(4) });
+    const b = new Batcher({ batchSize: 2, maxAgeMs: 1000, clock: new ManualClock(), pools: { requests: new BufferPool(4), records: new BufferPool(4) } });
     expect(b.add('a', 'users', '{"uid":"1"}', 'line 1', 0, '1')).toBeUndefined();
     expect(b.add('b', 'events', '{"name":"x"}', 'line 2', 1)).toBeUndefined();
     const full = b.add('a', 'users', '{"uid":"2"}', 'line 3', 2, '2')!;
@@ -22,7 +22,7 @@ describe('Batcher', () => {
 
   it('knows when the oldest open batch comes of age, and seals what is aged, oldest first', () => {
     const clock = new ManualClock();
-    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock, pool: new BufferPool(4) });
+    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock, pools: { requests: new BufferPool(4), records: new BufferPool(4) } });
     expect(b.nextDeadline()).toBeUndefined();
     b.add('a', 'users', '{}', '', 0);
     clock.advance(500);
@@ -35,7 +35,7 @@ describe('Batcher', () => {
   });
 
   it('seals one stream on demand (a changed SCHEMA)', () => {
-    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock: new ManualClock(), pool: new BufferPool(4) });
+    const b = new Batcher({ batchSize: 100, maxAgeMs: 1000, clock: new ManualClock(), pools: { requests: new BufferPool(4), records: new BufferPool(4) } });
     expect(b.seal('a', 'schema')).toBeUndefined();
     b.add('a', 'users', '{}', '', 0);
     expect(b.seal('a', 'schema')).toMatchObject({ sealedBy: 'schema' });

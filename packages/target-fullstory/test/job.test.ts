@@ -74,7 +74,7 @@ class FakeApi implements BatchApi {
 const done = (imports: number, errors?: number, status = 'COMPLETED') => ({ status, imports, ...(errors === undefined ? {} : { errors }) });
 
 function sealed(kind: 'users' | 'events', requests: Record<string, unknown>[]): Batch {
-  const b = openBatch(new BufferPool(4), 1, 's', kind, 0, 0);
+  const b = openBatch({ requests: new BufferPool(4), records: new BufferPool(4) }, 1, 's', kind, 0, 0);
   for (const r of requests) {
     b.requests.push(JSON.stringify(r));
     b.records.push(JSON.stringify({ type: 'RECORD', stream: 's', record: { original: r } }));

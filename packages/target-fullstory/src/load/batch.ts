@@ -19,8 +19,7 @@
  */
 
 import { InternalError, parseJson, type RecordMessage } from '@fullstory-singer/singer-core';
-import type { BufferPool } from './texts.js';
-import { TextList } from './texts.js';
+import { TextList, type BatchPools } from './texts.js';
 
 /** The FullStory batch endpoint family: audiences are users requests. */
 export type BatchKind = 'users' | 'events';
@@ -65,16 +64,16 @@ export interface Batch {
 const BODY_HEAD = '{"requests":[';
 export const BODY_TAIL = ']}';
 
-/** A new open batch, its texts in buffers from `pool`. */
-export function openBatch(pool: BufferPool, id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
+/** A new open batch, its texts in buffers from `pools`. */
+export function openBatch(pools: BatchPools, id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
   return {
     id,
     stream,
     kind,
     firstSeq,
     openedAt,
-    requests: new TextList(pool, BODY_HEAD, ','),
-    records: new TextList(pool),
+    requests: new TextList(pools.requests, BODY_HEAD, ','),
+    records: new TextList(pools.records),
     uids: [],
     phase: 'open',
     accounted: 0,

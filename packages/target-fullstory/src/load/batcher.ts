@@ -10,7 +10,7 @@
 
 import type { Clock } from '../clock.js';
 import { advance, openBatch, type Batch, type BatchKind, type SealReason } from './batch.js';
-import type { BufferPool } from './texts.js';
+import type { BatchPools } from './texts.js';
 
 /** Options of {@link Batcher}. */
 export interface BatcherOptions {
@@ -19,7 +19,7 @@ export interface BatcherOptions {
   /** Stamps when a batch opens (its age). */
   clock: Clock;
   /** Where batches take the buffers for their texts. */
-  pool: BufferPool;
+  pools: BatchPools;
 }
 
 /** Holds the open batch of each stream. */
@@ -39,7 +39,7 @@ export class Batcher {
   add(stream: string, kind: BatchKind, request: string, line: string, seq: number, uid?: string): Batch | undefined {
     let batch = this.open.get(stream);
     if (!batch) {
-      batch = openBatch(this.o.pool, this.nextId++, stream, kind, seq, this.o.clock.now());
+      batch = openBatch(this.o.pools, this.nextId++, stream, kind, seq, this.o.clock.now());
       this.open.set(stream, batch);
     }
     batch.requests.push(request);

@@ -14,14 +14,16 @@
  */
 
 /**
- * Buffers handed back by settled batches, for the next batches to fill. A new list gets the largest
- * free buffer, and a new buffer is made as large as the largest seen, so lists do not grow through a
- * chain of ever larger buffers: freeing and making buffers of a megabyte or more, batch after batch,
- * fragments the C heap (glibc raises its mmap threshold on each such free), which showed as resident
- * memory creeping up with the input size.
+ * Buffers handed back by settled batches, for the next batches to fill (one pool per kind of list, so
+ * each settles at its own size). A new list gets the largest free buffer, and a new buffer is made a
+ * little larger than the most any list of the pool held, so lists do not grow through a chain of ever
+ * larger buffers: freeing and making buffers of a megabyte or more, batch after batch, fragments the C
+ * heap (glibc raises its mmap threshold on each such free), which showed as resident memory creeping
+ * up with the input size.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  /** The most bytes a list of this pool held, and so the size new buffers are made at. */
   private largest = 0;
 
   /** @param keep most buffers kept for reuse (about the batches alive at once) */
@@ -32,12 +34,14 @@ export class BufferPool {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) if (best < 0 || this.free[i]!.length > this.free[best]!.length) best = i;
     if (best >= 0 && this.free[best]!.length >= size) return this.free.splice(best, 1)[0]!;
-    return Buffer.allocUnsafeSlow(Math.max(size, this.largest));
+    // An eighth more than the most held, in 64 KB steps.
+    const typical = Math.ceil((this.largest * 1.125) / 65_536) * 65_536;
+    return Buffer.allocUnsafeSlow(Math.max(size, typical));
   }
 
-  /** Hand a buffer back; nothing may read or write it afterwards. */
-  give(buf: Buffer): void {
-    this.largest = Math.max(this.largest, buf.length);
+  /** Hand a buffer back (`used` of its bytes were filled); nothing may read or write it afterwards. */
+  give(buf: Buffer, used = buf.length): void {
+    this.largest = Math.max(this.largest, used);
     if (this.free.length < this.keep) {
       this.free.push(buf);
       return;
@@ -50,6 +54,12 @@ export class BufferPool {
 }
 
 const FIRST_BYTES = 64 * 1024;
+
+/** The pools a batch's two lists take their buffers from. */
+export interface BatchPools {
+  requests: BufferPool;
+  records: BufferPool;
+}
 
 /** Texts appended back to back in one growable buffer. */
 export class TextList {
@@ -116,7 +126,7 @@ export class TextList {
 
   /** Give the buffer back to the pool (when nothing can still be sending it); the count stays. */
   release(): void {
-    if (this.buf) this.pool.give(this.buf);
+    if (this.buf) this.pool.give(this.buf, this.used);
     this.buf = undefined;
   }
 
@@ -133,9 +143,10 @@ export class TextList {
   private reserve(bytes: number): void {
     const buf = this.buf!;
     if (this.used + bytes <= buf.length) return;
-    const bigger = this.pool.take(Math.max(buf.length * 2, this.used + bytes));
+    // Half as large again: a list settles near the size it needs (doubling would leave up to half unused).
+    const bigger = this.pool.take(Math.max(Math.ceil(buf.length * 1.5), this.used + bytes));
     buf.copy(bigger, 0, 0, this.used);
-    this.pool.give(buf);
+    this.pool.give(buf, this.used);
     this.buf = bigger;
   }
 }
