@@ -21,8 +21,8 @@ export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultA
   const known = new Set(['method', 'path', 'times', 'action', 'status', 'headers', 'body', 'ms', 'after_bytes', 'probability', 'seed']);
   for (const key of Object.keys(rule)) if (!known.has(key)) throw new Error(`unknown fault rule field "${key}"`);
   const action: FaultAction | undefined = rule.action ?? (rule.status !== undefined ? 'status' : undefined);
-  if (action === undefined) throw new Error('a fault rule needs "action" (status, reset, stall, truncate) or "status"');
-  if (!['status', 'reset', 'stall', 'truncate'].includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
+  if (action === undefined) throw new Error('a fault rule needs "action" (status, reset, stall, truncate, fail, pending) or "status"');
+  if (!['status', 'reset', 'stall', 'truncate', 'fail', 'pending'].includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
   if (rule.method !== undefined && typeof rule.method !== 'string') throw new Error('"method" must be a string');
   if (rule.path !== undefined && typeof rule.path !== 'string') throw new Error('"path" must be a string');
   if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times > 0)) throw new Error('"times" must be a positive integer');
@@ -30,7 +30,7 @@ export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultA
     throw new Error('action "status" needs an integer "status" between 100 and 599');
   }
   if (rule.headers !== undefined && (typeof rule.headers !== 'object' || rule.headers === null)) throw new Error('"headers" must be an object');
-  if (action === 'stall' && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error('action "stall" needs "ms" >= 0');
+  if ((action === 'stall' || action === 'pending') && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error(`action "${action}" needs "ms" >= 0`);
   if (action === 'truncate' && !(Number.isInteger(rule.after_bytes) && rule.after_bytes! >= 0)) {
     throw new Error('action "truncate" needs an integer "after_bytes" >= 0');
   }
