@@ -25,10 +25,13 @@ export interface LineSink {
   writeLine(line: string): Promise<void>;
 }
 
-/** What every record of one bundle shares. */
+/** What every record of one bundle (or one export window) shares. */
 export interface BundleContext {
   stream: string;
-  bundleId: number | bigint;
+  /** The first key field's value: the bundle id, or a window's start (a string). */
+  bundleId: number | bigint | string;
+  /** Names of the two key fields (default `_sdc_bundle_id` and `_sdc_bundle_index`). */
+  keyFields?: { id: string; index: string };
   /** RFC 3339, the RECORD's `time_extracted`. */
   timeExtracted: string;
   /** Top-level fields to leave out (fields a catalog deselected); empty or absent = keep all. */
@@ -43,6 +46,7 @@ export interface RecordWriterOptions {
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const BUNDLE_KEY_FIELDS = { id: '_sdc_bundle_id', index: '_sdc_bundle_index' };
 
 /** Builds RECORD lines from raw elements and writes them in batches. See the module comment. */
 export class RecordWriter {
@@ -68,7 +72,9 @@ export class RecordWriter {
   /** Sets the bundle the next records belong to. */
   startBundle(ctx: BundleContext): void {
     this.ctx = ctx;
-    this.head = `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{"_sdc_bundle_id":${String(ctx.bundleId)},"_sdc_bundle_index":`;
+    const keys = ctx.keyFields ?? BUNDLE_KEY_FIELDS;
+    const id = typeof ctx.bundleId === 'string' ? JSON.stringify(ctx.bundleId) : String(ctx.bundleId);
+    this.head = `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{${JSON.stringify(keys.id)}:${id},${JSON.stringify(keys.index)}:`;
     this.tail = `,"time_extracted":${JSON.stringify(ctx.timeExtracted)}}`;
   }
 
@@ -159,7 +165,8 @@ export class RecordWriter {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
       throw new BundleFormatError(`element ${index} is not a JSON object`);
     }
-    const record: Record<string, unknown> = { _sdc_bundle_id: ctx.bundleId, _sdc_bundle_index: index };
+    const keys = ctx.keyFields ?? BUNDLE_KEY_FIELDS;
+    const record: Record<string, unknown> = { [keys.id]: ctx.bundleId, [keys.index]: index };
     for (const [key, value] of Object.entries(event as Record<string, unknown>)) {
       if (ctx.dropFields?.has(key)) continue;
       // defineProperty, so a key named "__proto__" stays a plain field.

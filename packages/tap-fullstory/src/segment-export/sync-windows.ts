@@ -1,0 +1,236 @@
+/**
+ * The sync of the Segment Export streams: for each selected stream, in turn, its settled windows in
+ * order, each one exported (one export at a time), downloaded without the key and streamed through
+ * the same path as a bundle (decode → split → RECORD lines), with a checkpoint every
+ * `stateEveryRecords` rows and a STATE after each window emitted whole.
+ */
+import { schemaMessage, stateMessage, isSingerError } from '@fullstory-singer/singer-core';
+import type { JsonSchema, Logger } from '@fullstory-singer/singer-core';
+import { BodyInterruptedError, LocationUnavailableError, isRetryableNetworkError } from '@fullstory-singer/fullstory-client';
+import { BundleFormatError } from '../array-splitter.js';
+import { emitBody } from '../body-records.js';
+import { isoFromUnix, unixFromIso } from '../cursor.js';
+import { isZlibError } from '../decode-body.js';
+import type { RecordWriter } from '../record-writer.js';
+import { WINDOW_KEYS } from '../streams/key-fields.js';
+import type { ProgressSink } from '../sync.js';
+import { FileSplitter } from './file-splitter.js';
+import { WindowExport, type SegmentExportApi } from './window-export.js';
+import {
+  completeWindow,
+  planWindows,
+  readWindowCursor,
+  windowBookmark,
+  windowCheckpoint,
+  type PlannedWindow,
+  type WindowCursor,
+} from './windows.js';
+
+/** A selected Segment Export stream, as the sync needs it. */
+export interface WindowStream {
+  name: string;
+  exportType: 'TYPE_EVENT' | 'TYPE_INDIVIDUAL';
+  keyProperties: readonly string[];
+  /** The SCHEMA message body (already narrowed to the selected fields). */
+  schema: JsonSchema;
+  /** Documented fields to leave out of every record. */
+  dropFields?: ReadonlySet<string>;
+  /** The `fields` to request; undefined: every column and custom variable. */
+  fields?: readonly string[];
+}
+
+/** Everything {@link syncWindows} needs; clients, clock and writer are passed in. */
+export interface SyncWindowsOptions {
+  client: SegmentExportApi;
+  writer: RecordWriter;
+  logger: Logger;
+  progress?: ProgressSink;
+  /** The input state (from `--state`), `{}` when none. */
+  state: Record<string, unknown>;
+  /** Named in errors about the state (the state file path). */
+  stateSource?: string;
+  /** The selected streams, in the order they are synced. */
+  streams: readonly WindowStream[];
+  segmentId: string;
+  windowSeconds: number;
+  delaySeconds: number;
+  pollIntervalMs: number;
+  exportTimeoutMs: number;
+  startDate: string;
+  endDate?: string;
+  stateEveryRecords: number;
+  /** Downloads of one window's file after a broken, truncated or corrupt body, before giving up. */
+  maxRetries: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** First backoff step between downloads of a file, ms (default 1000). */
+  backoffBaseMs?: number;
+}
+
+/** What a sync did. */
+export interface SyncWindowsSummary {
+  windows: number;
+  records: number;
+  /** Uncompressed body bytes scanned. */
+  bytes: number;
+  /** The final state value emitted. */
+  state: Record<string, unknown>;
+}
+
+/** True for failures of a file's body that another download may cure. */
+export function isFileRetryable(err: unknown): boolean {
+  if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || err instanceof LocationUnavailableError || isZlibError(err)) {
+    return true;
+  }
+  return !isSingerError(err) && isRetryableNetworkError(err);
+}
+
+/** Runs the sync; resolves when every message is written. Throws SingerErrors. */
+export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWindowsSummary> {
+  const { writer, logger } = options;
+  const now = options.now ?? Date.now;
+  let state = options.state;
+  const summary: SyncWindowsSummary = { windows: 0, records: 0, bytes: 0, state };
+  const emitState = (stream: string, cursor: WindowCursor): void => {
+    // The Python tap's legacy top-level key moves under `bookmarks`, like the bundle cursor's.
+    const { [stream]: _legacy, ...rest } = state;
+    const bookmarks = typeof rest['bookmarks'] === 'object' && rest['bookmarks'] !== null ? (rest['bookmarks'] as Record<string, unknown>) : {};
+    state = { ...rest, bookmarks: { ...bookmarks, [stream]: windowBookmark(cursor) } };
+    summary.state = state;
+    writer.writeMessage(stateMessage(state));
+  };
+  const started = now();
+  try {
+    for (const stream of options.streams) {
+      writer.writeMessage(schemaMessage(stream.name, stream.schema, [...stream.keyProperties]));
+      let cursor = readWindowCursor(state, stream.name, options.stateSource);
+      if (cursor.droppedBundleInProgress) {
+        logger.warn(`${stream.name}: the state names a Data Export bundle in progress; Segment Export resumes after the last whole bundle`);
+      }
+      const settledBefore = Math.floor(now() / 1000) - options.delaySeconds;
+      const plan = {
+        windowSeconds: options.windowSeconds,
+        startDate: unixFromIso(options.startDate)!,
+        ...(options.endDate !== undefined ? { endDate: unixFromIso(options.endDate)! } : {}),
+        settledBefore,
+      };
+      let windows = 0;
+      for (const window of planWindows(cursor, plan)) {
+        const result = await emitWindow(stream, window, {
+          ...options,
+          now,
+          onCursor: (next) => {
+            cursor = next(cursor);
+            emitState(stream.name, cursor);
+          },
+          onProgress: (text) => options.progress?.update(text),
+          elapsed: () => Math.max((now() - started) / 1000, 0.001),
+          before: summary,
+        });
+        windows++;
+        summary.windows++;
+        summary.records += result.records;
+        summary.bytes += result.bytes;
+        cursor = completeWindow(window);
+        emitState(stream.name, cursor);
+        await writer.flush();
+        logger.metric('counter', 'record_count', result.records, { stream: stream.name, window_start: isoFromUnix(window.start) });
+      }
+      if (windows === 0) {
+        logger.info(`${stream.name}: no settled window to export`, {
+          from: isoFromUnix(cursor.inProgress?.start ?? cursor.emittedUntil ?? plan.startDate),
+          settled_before: isoFromUnix(settledBefore),
+          export_delay_seconds: options.delaySeconds,
+        });
+      }
+    }
+  } catch (err) {
+    // Whatever was emitted (records and checkpoints) still goes out, so a rerun resumes from the last checkpoint.
+    await writer.flush().catch(() => undefined);
+    throw err;
+  }
+  if (summary.windows === 0) {
+    // Nothing settled: still one STATE, so runners keep their bookmark.
+    writer.writeMessage(stateMessage(state));
+  }
+  await writer.flush();
+  options.progress?.done(
+    `segment export: ${summary.windows} window(s), ${summary.records} records, ${(summary.bytes / 1e6 / Math.max((now() - started) / 1000, 0.001)).toFixed(1)} MB/s`,
+  );
+  return summary;
+}
+
+interface EmitWindowOptions extends SyncWindowsOptions {
+  now: () => number;
+  /** Applies a change to the stream's cursor and emits the STATE. */
+  onCursor: (change: (cursor: WindowCursor) => WindowCursor) => void;
+  onProgress: (text: string) => void;
+  elapsed: () => number;
+  before: SyncWindowsSummary;
+}
+
+/** Exports and emits one window whole. */
+async function emitWindow(stream: WindowStream, window: PlannedWindow, options: EmitWindowOptions): Promise<{ records: number; bytes: number }> {
+  const windowStart = isoFromUnix(window.start);
+  const label = `${stream.name} window ${windowStart}..${isoFromUnix(window.end)}`;
+  let operationId = window.operationId;
+  // The offset of the last checkpoint written: an operation id is saved with it, never a larger offset.
+  let offset = window.skip;
+  const exporter = new WindowExport(
+    {
+      segmentId: options.segmentId,
+      type: stream.exportType,
+      format: 'FORMAT_NDJSON',
+      timeRange: { start: windowStart, end: isoFromUnix(window.end) },
+      // All time, as FullStory's hauser sends: otherwise the segment's own range (e.g. the last 30
+      // days) decides which users match, and an old window comes back empty.
+      segmentTimeRange: { start: '', end: '' },
+      ...(stream.fields !== undefined ? { fields: stream.fields } : {}),
+    },
+    {
+      client: options.client,
+      logger: options.logger,
+      label,
+      pollIntervalMs: options.pollIntervalMs,
+      timeoutMs: options.exportTimeoutMs,
+      ...(operationId !== undefined ? { savedOperationId: operationId } : {}),
+      onOperation: (id) => {
+        operationId = id;
+        options.onCursor((cursor) => windowCheckpoint(cursor, window, offset, id));
+      },
+      onProgress: options.onProgress,
+      now: options.now,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    },
+  );
+  return emitBody({
+    label,
+    open: () => exporter.open(),
+    splitter: (onElement) => new FileSplitter(onElement),
+    writer: options.writer,
+    context: {
+      stream: stream.name,
+      bundleId: windowStart,
+      keyFields: WINDOW_KEYS,
+      timeExtracted: new Date(options.now()).toISOString(),
+      ...(stream.dropFields ? { dropFields: stream.dropFields } : {}),
+    },
+    skip: window.skip,
+    stateEveryRecords: options.stateEveryRecords,
+    maxRetries: options.maxRetries,
+    isRetryable: isFileRetryable,
+    logger: options.logger,
+    onCheckpoint: (at) => {
+      offset = at;
+      options.onCursor((cursor) => windowCheckpoint(cursor, window, at, operationId));
+    },
+    onProgress: (records, bytes) => {
+      const mb = (options.before.bytes + bytes) / 1e6;
+      options.onProgress(`${label}: ${options.before.records + records} records, ${(mb / options.elapsed()).toFixed(1)} MB/s`);
+    },
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+  });
+}
