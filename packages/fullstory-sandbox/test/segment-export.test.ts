@@ -54,7 +54,7 @@ function expectedEvents(s: Sandbox, start: string, end: string): string[] {
       const at = Date.parse((parseJsonLossless(t) as { EventStart: string }).EventStart);
       return at >= from && at < to;
     })
-    .map((t) => t.replace('"PageAgent":', '"PageUserAgent":'));
+    .map((t) => t.replace('"PageAgent":', '"PageUserAgent":').replace('"EventTargetSelectorTok":', '"EventTargetSelector":'));
 }
 
 describe('POST /segments/v1/exports: validation', () => {
@@ -71,6 +71,7 @@ describe('POST /segments/v1/exports: validation', () => {
       [exportBody({ segment: 'everyone' }), /unknown field "segment"/],
       [exportBody({ fields: ['EventStart', 'EventStart'] }), /more than once/],
       [exportBody({ fields: ['PageAgent'] }), /unknown field "PageAgent"/],
+      [exportBody({ fields: ['EventTargetSelectorTok'] }), /unknown field "EventTargetSelectorTok"/],
       [exportBody({ type: 'TYPE_INDIVIDUAL', fields: ['evt_*'] }), /does not apply/],
       [exportBody({ fields: 'EventStart' }), /array of strings/],
       [exportBody({ timezone: 'Mars/Olympus' }), /timezone/],
@@ -183,7 +184,7 @@ describe('results and the signed location', () => {
     expect(expected.length).toBeGreaterThan(100);
     expect(lines).toEqual(expected);
     expect(lines.some((l) => l.includes('"PageUserAgent":'))).toBe(true);
-    expect(lines.some((l) => l.includes('"PageAgent":'))).toBe(false);
+    expect(lines.some((l) => l.includes('"PageAgent":') || l.includes('"EventTargetSelectorTok":'))).toBe(false);
     expect(s.segmentExports()[0]).toMatchObject({ locations: 1, downloads: 1, keyedDownloads: 1, expiredDownloads: 0 });
   });
 

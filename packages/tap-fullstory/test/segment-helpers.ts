@@ -16,7 +16,7 @@ export function servedEvents(sandbox: Sandbox, seed: number, from: string, to: s
       const at = Date.parse((parseJsonLossless(text) as { EventStart: string }).EventStart);
       return at >= low && at < high;
     })
-    .map((text) => text.replace('"PageAgent":', '"PageUserAgent":'));
+    .map((text) => text.replace('"PageAgent":', '"PageUserAgent":').replace('"EventTargetSelectorTok":', '"EventTargetSelector":'));
 }
 
 /** A record's row as served: the record without the tap's key fields and `time_extracted`, re-serialised as the line had it. */

@@ -9,14 +9,15 @@
  * The lists are the sandbox's own, from FullStory's export field docs and FullStory's clients
  * (hauser `warehouse/schema.go`, the activation SDK's `IndividualFields`), not from the tap's
  * schema, so a tap that asks for a field Segment Export does not have (the legacy `PageAgent`) is
- * caught here.
+ * caught here. The legacy bundles' `PageAgent` and `EventTargetSelectorTok` are not Segment Export
+ * columns: hauser keeps them only as old warehouse columns, beside `PageUserAgent` and `EventTargetSelector`.
  */
 import { HttpError } from '../http.js';
 
-/** `TYPE_EVENT` columns: hauser's `BaseExportFields` and `MobileFields`, plus `EventTargetSelectorTok`, which the generator writes. */
+/** `TYPE_EVENT` columns: hauser's `BaseExportFields` and `MobileFields`. */
 export const EVENT_FIELDS: readonly string[] = [
   'IndvId', 'UserId', 'SessionId', 'PageId', 'UserCreated', 'UserAppKey', 'UserDisplayName', 'UserEmail',
-  'EventStart', 'EventType', 'EventSubType', 'EventCustomName', 'EventTargetText', 'EventTargetSelector', 'EventTargetSelectorTok',
+  'EventStart', 'EventType', 'EventSubType', 'EventCustomName', 'EventTargetText', 'EventTargetSelector',
   'EventPageOffset', 'EventSessionOffset', 'EventModFrustrated', 'EventModDead', 'EventModError', 'EventModSuspicious',
   'EventVarErrorKind', 'EventVarFields', 'EventWebSourceFileUrl', 'EventFirstInputDelay', 'EventCumulativeLayoutShift',
   'SessionStart', 'PageName', 'PageStart', 'PageDuration', 'PageActiveDuration', 'PageUrl', 'PageRefererUrl', 'PageIp',

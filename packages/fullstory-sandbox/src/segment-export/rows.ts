@@ -39,12 +39,13 @@ export function* eventTexts(bundles: readonly BundleMeta[], from: number, to: nu
 }
 
 /**
- * A Segment Export event row from a generated (legacy-shaped) event: `PageAgent` is called
- * `PageUserAgent` in Segment Export (hauser's `BaseExportFields`), and a projection keeps only the
- * requested keys. Without a projection the text is passed on as it is, but for that rename.
+ * A Segment Export event row from a generated (legacy-shaped) event: the legacy `PageAgent` and
+ * `EventTargetSelectorTok` are `PageUserAgent` and `EventTargetSelector` in Segment Export (hauser's
+ * `BaseExportFields`), and a projection keeps only the requested keys. Without a projection the text
+ * is passed on as it is, but for those renames.
  */
 export function eventRow(text: string, projection: Projection | undefined): string {
-  const renamed = text.replace('"PageAgent":', '"PageUserAgent":');
+  const renamed = text.replace('"PageAgent":', '"PageUserAgent":').replace('"EventTargetSelectorTok":', '"EventTargetSelector":');
   return projection === undefined ? renamed : project(renamed, projection);
 }
 
