@@ -8,12 +8,31 @@
  * caller's cursor never passes a body that was not emitted whole.
  */
 import type { Readable } from 'node:stream';
-import { UnavailableError } from '@fullstory-singer/singer-core';
+import { UnavailableError, isSingerError } from '@fullstory-singer/singer-core';
 import type { Logger } from '@fullstory-singer/singer-core';
-import { backoffDelay } from '@fullstory-singer/fullstory-client';
+import { BodyInterruptedError, LocationUnavailableError, backoffDelay, isRetryableNetworkError } from '@fullstory-singer/fullstory-client';
+import { BundleFormatError } from './array-splitter.js';
 import type { ElementHandler } from './array-splitter.js';
-import { decodeBody } from './decode-body.js';
-import type { BundleContext, RecordWriter } from './record-writer.js';
+import { decodeBody, isZlibError } from './decode-body.js';
+import type { RecordContext, RecordWriter } from './record-writer.js';
+
+/** Where progress lines go (singer-core's ProgressReporter fits). */
+export interface ProgressSink {
+  update(text: string): void;
+  done(text?: string): void;
+}
+
+/**
+ * True for failures of a body that another download may cure: it broke off or stalled, its gzip or
+ * JSON is cut short or corrupt, the storage host of a Segment Export failed, or the connection did.
+ * Other SingerErrors (auth, refusals, retries exhausted before the response started) are final.
+ */
+export function isBodyRetryable(err: unknown): boolean {
+  if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || err instanceof LocationUnavailableError || isZlibError(err)) {
+    return true;
+  }
+  return !isSingerError(err) && isRetryableNetworkError(err);
+}
 
 /** Splits a decoded body into elements (the ArraySplitter, or a Segment Export file's splitter). */
 export interface BodySplitter {
@@ -32,14 +51,12 @@ export interface EmitBodyOptions {
   splitter: (onElement: ElementHandler) => BodySplitter;
   writer: RecordWriter;
   /** What every record of this body shares (stream, key, `time_extracted`, dropped fields). */
-  context: BundleContext;
+  context: RecordContext;
   /** Records of the body an earlier run already emitted. */
   skip: number;
   stateEveryRecords: number;
   /** Downloads again after a broken, truncated or corrupt body, before giving up. */
   maxRetries: number;
-  /** Whether a failure of the body may be cured by downloading it again. */
-  isRetryable: (err: unknown) => boolean;
   logger: Logger;
   /** Called when `offset` records of the body are emitted (just before the next one). */
   onCheckpoint: (offset: number) => void;
@@ -55,7 +72,7 @@ export interface EmitBodyOptions {
 /** Emits one body whole; resolves with the records emitted and the decoded bytes scanned. */
 export async function emitBody(options: EmitBodyOptions): Promise<{ records: number; bytes: number }> {
   const { writer, logger, stateEveryRecords: every } = options;
-  writer.startBundle(options.context);
+  writer.startBody(options.context);
   let skip = options.skip;
   if (skip > 0) logger.info(`resuming ${options.label} after its first ${skip} records (from the state)`);
   let records = 0;
@@ -96,7 +113,7 @@ export async function emitBody(options: EmitBodyOptions): Promise<{ records: num
       return { records, bytes };
     } catch (err) {
       bytes += splitter.bytes;
-      if (!options.isRetryable(err)) throw err;
+      if (!isBodyRetryable(err)) throw err;
       skip = Math.max(skip, index);
       const reason = (err as Error).message;
       if (attempt >= options.maxRetries) {

@@ -10,11 +10,8 @@
  *   "in_progress": {"bundle_id": 8812346, "start": "...", "stop": "...", "offset": 30000}}}}
  * ```
  */
-import { DateTime } from 'luxon';
 import { InputError } from '@fullstory-singer/singer-core';
-
-/** The stream this cursor belongs to (its key under `bookmarks`). */
-export const EVENTS_STREAM = 'events';
+import { isoFromUnix, unixFromIso } from './time.js';
 
 /** One export bundle as listed by `export/list`: times in unix seconds. */
 export interface BundleRef {
@@ -47,17 +44,6 @@ export interface PlannedBundle extends BundleRef {
   skip: number;
 }
 
-/** Unix seconds → `2026-11-20T00:00:00Z`. */
-export function isoFromUnix(seconds: number): string {
-  return DateTime.fromSeconds(seconds, { zone: 'utc' }).toISO({ suppressMilliseconds: true })!;
-}
-
-/** RFC 3339 → unix seconds (fractions dropped), or undefined when not a valid timestamp. */
-export function unixFromIso(iso: string): number | undefined {
-  const dt = DateTime.fromISO(iso, { setZone: true });
-  return dt.isValid ? Math.floor(dt.toSeconds()) : undefined;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -67,26 +53,34 @@ function isInteger(value: unknown): value is number | bigint {
 }
 
 /**
- * Reads the `events` bookmark from a state object.
+ * Reads the bookmark of `stream` (`events`) from a state object.
  * Accepts the current shape, and the Python tap's legacy `{"events": "<RFC 3339>"}` (also under
  * `bookmarks`), so users can switch taps without a full resync.
  * @param source named in errors (the state file path)
  * @throws InputError (exit 3) naming the source and the bad field
  */
-export function readCursor(state: Record<string, unknown>, source = 'state'): EventsCursor {
+export function readCursor(state: Record<string, unknown>, stream: string, source = 'state'): EventsCursor {
   const bookmarks = state['bookmarks'];
   if (bookmarks !== undefined && !isObject(bookmarks)) {
     throw new InputError(`${source}: "bookmarks" must be an object`, { source });
   }
-  const raw = bookmarks?.[EVENTS_STREAM] ?? state[EVENTS_STREAM];
+  const raw = bookmarks?.[stream] ?? state[stream];
   if (raw === undefined || raw === null) return {};
   const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark events.${field} must be ${expected}`, { source });
+    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
   if (typeof raw === 'string') {
     if (unixFromIso(raw) === undefined) throw bad('(legacy)', 'an RFC 3339 timestamp');
     return { lastBundleStop: raw };
   }
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');
+  if (raw['last_window_end'] !== undefined || (isObject(raw['in_progress']) && raw['in_progress']['window_start'] !== undefined)) {
+    // Windows and bundles do not line up: following the window bookmark would emit some events twice under other keys.
+    throw new InputError(
+      `${source}: bookmark ${stream} was written with source segment_export (it names export windows, not bundles); ` +
+        'set source to segment_export to continue from it, or start from a state without it',
+      { source },
+    );
+  }
   const cursor: EventsCursor = {};
   const stop = raw['last_bundle_stop'];
   if (stop !== undefined && stop !== null) {
@@ -161,14 +155,8 @@ export function checkpoint(cursor: EventsCursor, bundle: BundleRef, offset: numb
   };
 }
 
-/**
- * The full state value to emit: the input state with `bookmarks.events` replaced by `cursor`
- * (other streams' bookmarks and top-level keys are kept; the legacy top-level `events` key is
- * dropped, since the bookmark now lives under `bookmarks`).
- */
-export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCursor): Record<string, unknown> {
-  const { [EVENTS_STREAM]: _legacy, ...rest } = base;
-  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+/** The bookmark object of a cursor, as written in the state. */
+export function bundleBookmark(cursor: EventsCursor): Record<string, unknown> {
   const events: Record<string, unknown> = {};
   if (cursor.lastBundleStop !== undefined) events['last_bundle_stop'] = cursor.lastBundleStop;
   if (cursor.lastBundleId !== undefined) events['last_bundle_id'] = cursor.lastBundleId;
@@ -176,5 +164,16 @@ export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCur
     const ip = cursor.inProgress;
     events['in_progress'] = { bundle_id: ip.bundleId, start: ip.start, stop: ip.stop, offset: ip.offset };
   }
-  return { ...rest, bookmarks: { ...bookmarks, [EVENTS_STREAM]: events } };
+  return events;
+}
+
+/**
+ * The full state value to emit: the input state with `bookmarks.<stream>` replaced by `bookmark`
+ * (other streams' bookmarks and top-level keys are kept; the Python tap's legacy top-level key of
+ * the stream is dropped, since the bookmark now lives under `bookmarks`). Both cursors write through it.
+ */
+export function stateWithBookmark(base: Record<string, unknown>, stream: string, bookmark: Record<string, unknown>): Record<string, unknown> {
+  const { [stream]: _legacy, ...rest } = base;
+  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+  return { ...rest, bookmarks: { ...bookmarks, [stream]: bookmark } };
 }

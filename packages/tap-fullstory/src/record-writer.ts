@@ -1,11 +1,13 @@
 /**
- * Turns the raw bytes of each bundle element into a Singer RECORD line and batches lines into
- * large writes through singer-core's MessageWriter (the only stdout writer).
+ * Turns the raw bytes of each element of a body (a bundle's events, a Segment Export file's rows)
+ * into a Singer RECORD line and batches lines into large writes through singer-core's
+ * MessageWriter (the only stdout writer).
  *
  * Fast path (no field deselected, element on one line): the RECORD line is built by
  * concatenation, never parsing the event:
  * `{"type":"RECORD","stream":"events","record":{"_sdc_bundle_id":<id>,"_sdc_bundle_index":<i>,`
- * + the element's bytes after its `{` + `,"time_extracted":"<ts>"}`. Every number, string escape and
+ * + the element's bytes after its `{` + `,"time_extracted":"<ts>"}` (the two key fields are the
+ * source's, see streams/key-fields.ts). Every number, string escape and
  * key order FullStory sent survives byte for byte (ids above 2^53 included).
  *
  * Slow path (a catalog deselected fields, or a pretty-printed element spanning lines): the element
@@ -19,19 +21,20 @@
 import { parseJson, stringifyJson } from '@fullstory-singer/singer-core';
 import type { SingerMessage } from '@fullstory-singer/singer-core';
 import { BundleFormatError } from './array-splitter.js';
+import type { KeyFields } from './streams/key-fields.js';
 
 /** Where lines go: a singer-core MessageWriter (or anything with its `writeLine`). */
 export interface LineSink {
   writeLine(line: string): Promise<void>;
 }
 
-/** What every record of one bundle (or one export window) shares. */
-export interface BundleContext {
+/** What every record of one body (a bundle, a window's file) shares. */
+export interface RecordContext {
   stream: string;
-  /** The first key field's value: the bundle id, or a window's start (a string). */
-  bundleId: number | bigint | string;
-  /** Names of the two key fields (default `_sdc_bundle_id` and `_sdc_bundle_index`). */
-  keyFields?: { id: string; index: string };
+  /** The names of the two key fields. */
+  keys: Pick<KeyFields, 'id' | 'index'>;
+  /** The first key field's value: the bundle id, or the window's start. */
+  origin: number | bigint | string;
   /** RFC 3339, the RECORD's `time_extracted`. */
   timeExtracted: string;
   /** Top-level fields to leave out (fields a catalog deselected); empty or absent = keep all. */
@@ -46,7 +49,6 @@ export interface RecordWriterOptions {
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
-const BUNDLE_KEY_FIELDS = { id: '_sdc_bundle_id', index: '_sdc_bundle_index' };
 
 /** Builds RECORD lines from raw elements and writes them in batches. See the module comment. */
 export class RecordWriter {
@@ -55,7 +57,7 @@ export class RecordWriter {
   private len = 0;
   /** Completed batches waiting to be written (strings without the final newline). */
   private full: string[] = [];
-  private ctx: BundleContext | undefined;
+  private ctx: RecordContext | undefined;
   private head = '';
   private tail = '';
   /** RECORD lines queued so far (all bundles). */
@@ -69,23 +71,22 @@ export class RecordWriter {
     this.buf = Buffer.allocUnsafe(this.cap);
   }
 
-  /** Sets the bundle the next records belong to. */
-  startBundle(ctx: BundleContext): void {
+  /** Sets the body the next records belong to. */
+  startBody(ctx: RecordContext): void {
     this.ctx = ctx;
-    const keys = ctx.keyFields ?? BUNDLE_KEY_FIELDS;
-    const id = typeof ctx.bundleId === 'string' ? JSON.stringify(ctx.bundleId) : String(ctx.bundleId);
-    this.head = `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{${JSON.stringify(keys.id)}:${id},${JSON.stringify(keys.index)}:`;
+    const origin = typeof ctx.origin === 'string' ? JSON.stringify(ctx.origin) : String(ctx.origin);
+    this.head = `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{${JSON.stringify(ctx.keys.id)}:${origin},${JSON.stringify(ctx.keys.index)}:`;
     this.tail = `,"time_extracted":${JSON.stringify(ctx.timeExtracted)}}`;
   }
 
   /**
    * Queues the RECORD for the element `chunk[start, end)` (from `{` to `}`), the `index`-th of the
-   * bundle. Synchronous; call {@link drain} to write what is queued.
+   * body. Synchronous; call {@link drain} to write what is queued.
    * @throws BundleFormatError when the slow path finds the element is not a JSON object
    */
   writeEvent(index: number, chunk: Buffer, start: number, end: number, hasNewline: boolean): void {
     const ctx = this.ctx;
-    if (!ctx) throw new Error('RecordWriter.startBundle() was not called');
+    if (!ctx) throw new Error('RecordWriter.startBody() was not called');
     this.records++;
     if (hasNewline || (ctx.dropFields !== undefined && ctx.dropFields.size > 0)) {
       this.appendLine(this.reserialise(ctx, index, chunk.toString('utf8', start, end)));
@@ -97,7 +98,7 @@ export class RecordWriter {
     let p = start + 1;
     while (p < end && (chunk[p] === 0x20 || chunk[p] === 0x09)) p++;
     const empty = chunk[p] === CLOSE_BRACE;
-    // `{"_sdc_bundle_index":i,` + rest after '{', or `...:i}` for an empty object.
+    // `{"<index key>":i,` + rest after '{', or `...:i}` for an empty object.
     const head = this.head + index + (empty ? '}' : ',');
     const bodyLen = empty ? 0 : end - start - 1;
     const need = head.length + bodyLen + this.tail.length + 1;
@@ -155,7 +156,7 @@ export class RecordWriter {
     this.len = 0;
   }
 
-  private reserialise(ctx: BundleContext, index: number, text: string): string {
+  private reserialise(ctx: RecordContext, index: number, text: string): string {
     let event: unknown;
     try {
       event = parseJson(text);
@@ -165,8 +166,7 @@ export class RecordWriter {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
       throw new BundleFormatError(`element ${index} is not a JSON object`);
     }
-    const keys = ctx.keyFields ?? BUNDLE_KEY_FIELDS;
-    const record: Record<string, unknown> = { [keys.id]: ctx.bundleId, [keys.index]: index };
+    const record: Record<string, unknown> = { [ctx.keys.id]: ctx.origin, [ctx.keys.index]: index };
     for (const [key, value] of Object.entries(event as Record<string, unknown>)) {
       if (ctx.dropFields?.has(key)) continue;
       // defineProperty, so a key named "__proto__" stays a plain field.

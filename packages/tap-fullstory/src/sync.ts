@@ -1,43 +1,32 @@
 /**
- * The sync of the `events` stream: list bundles from the cursor, then for each bundle in order
- * download → decode → split → RECORD lines, with mid-bundle checkpoints and a STATE after each
- * bundle emitted whole (spec/tap.md "The bundle-aware cursor").
+ * The sync of a Data Export stream (`events`): list bundles from the cursor, then for each bundle in
+ * order download → decode → split → RECORD lines (body-records.ts), with mid-bundle checkpoints and
+ * a STATE after each bundle emitted whole (spec/tap.md "The bundle-aware cursor").
  *
- * Failure rule: a bundle body that breaks off, stalls, or turns out truncated or corrupt is
- * downloaded again (up to `maxRetries` times, with backoff) and the events already emitted in this
- * run are skipped, so nothing is emitted twice within a run; the cursor never passes a bundle that
- * was not emitted whole. Giving up is an UnavailableError (exit 5).
+ * Failure rule: see body-records.ts; the cursor never passes a bundle that was not emitted whole.
  */
 import type { Readable } from 'node:stream';
-import { schemaMessage, stateMessage, UnavailableError, isSingerError } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Logger } from '@fullstory-singer/singer-core';
-import { BodyInterruptedError, backoffDelay, isRetryableNetworkError } from '@fullstory-singer/fullstory-client';
-import { ArraySplitter, BundleFormatError } from './array-splitter.js';
+import { schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
+import type { Logger } from '@fullstory-singer/singer-core';
+import { ArraySplitter } from './array-splitter.js';
+import { emitBody, type ProgressSink } from './body-records.js';
 import type { BundleSource } from './bundle-source.js';
 import {
-  EVENTS_STREAM,
+  bundleBookmark,
   checkpoint,
   completeBundle,
   listStart,
   planBundles,
   readCursor,
-  stateWithCursor,
-  unixFromIso,
+  stateWithBookmark,
 } from './cursor.js';
 import type { EventsCursor, PlannedBundle } from './cursor.js';
-import { decodeBody, isZlibError } from './decode-body.js';
 import type { RecordWriter } from './record-writer.js';
+import type { StreamSelection } from './discovery.js';
+import type { BundleStreamDefinition } from './streams/types.js';
+import { unixFromIso } from './time.js';
 
-/** Key fields of the events stream: together they name one event exactly. */
-export const EVENTS_KEY_PROPERTIES = ['_sdc_bundle_id', '_sdc_bundle_index'];
-
-/** Where progress lines go (singer-core's ProgressReporter fits). */
-export interface ProgressSink {
-  update(text: string): void;
-  done(text?: string): void;
-}
-
-/** Everything {@link syncEvents} needs; clients, clock and writer are passed in. */
+/** Everything {@link syncBundles} needs; clients, clock and writer are passed in. */
 export interface SyncOptions {
   source: BundleSource;
   writer: RecordWriter;
@@ -47,17 +36,15 @@ export interface SyncOptions {
   state: Record<string, unknown>;
   /** Named in errors about the state (the state file path). */
   stateSource?: string;
+  /** The stream, with what the catalog selected of it; undefined when the catalog does not select it. */
+  selection: StreamSelection<BundleStreamDefinition> | undefined;
+  /** The stream's definition (for its bookmark, also when not selected). */
+  stream: BundleStreamDefinition;
   startDate: string;
   endDate?: string;
   stateEveryRecords: number;
   /** Re-downloads of one bundle after a broken, truncated or corrupt body, before giving up. */
   maxRetries: number;
-  /** Whether the catalog selects the stream (true without a catalog). */
-  selected: boolean;
-  /** The SCHEMA message body (already narrowed to the selected fields). */
-  schema: JsonSchema;
-  /** Top-level fields not to emit (deselected in the catalog). */
-  dropFields?: ReadonlySet<string>;
   /** Clock for `time_extracted` and throughput (default: the real one). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -77,25 +64,26 @@ export interface SyncSummary {
 }
 
 /** Runs the sync; resolves when every message is written. Throws SingerErrors (see module comment). */
-export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
-  const { source, writer, logger, state } = options;
+export async function syncBundles(options: SyncOptions): Promise<SyncSummary> {
+  const { source, writer, logger, state, stream } = options;
   const now = options.now ?? Date.now;
-  let cursor: EventsCursor = readCursor(state, options.stateSource);
+  let cursor: EventsCursor = readCursor(state, stream.name, options.stateSource);
   const emitState = (): Record<string, unknown> => {
-    const value = stateWithCursor(state, cursor);
+    const value = stateWithBookmark(state, stream.name, bundleBookmark(cursor));
     writer.writeMessage(stateMessage(value));
     return value;
   };
   const summary: SyncSummary = { bundles: 0, records: 0, bytes: 0, state };
+  const selection = options.selection;
 
-  if (!options.selected) {
-    logger.info('stream events is not selected in the catalog; nothing to sync');
+  if (!selection) {
+    logger.info(`stream ${stream.name} is not selected in the catalog; nothing to sync`);
     summary.state = emitState();
     await writer.flush();
     return summary;
   }
 
-  writer.writeMessage(schemaMessage(EVENTS_STREAM, options.schema, EVENTS_KEY_PROPERTIES));
+  writer.writeMessage(schemaMessage(stream.name, selection.schema, [...stream.keyProperties]));
   const endSeconds = options.endDate === undefined ? undefined : unixFromIso(options.endDate);
   const listed = await source.list(listStart(cursor, options.startDate), endSeconds);
   const plan = planBundles(listed, cursor, endSeconds);
@@ -111,10 +99,24 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
     prefetch(plan[0]);
     for (let k = 0; k < plan.length; k++) {
       const bundle = plan[k]!;
-      const opening = prefetched!;
-      const records = await emitBundle(bundle, opening, () => prefetch(plan[k + 1]), {
-        ...options,
-        now,
+      const first = prefetched!;
+      const emitted = await emitBody({
+        label: `bundle ${bundle.id}`,
+        open: (attempt) => (attempt === 0 ? first : source.open(bundle.id)),
+        splitter: (onElement) => new ArraySplitter(onElement),
+        writer,
+        context: {
+          stream: stream.name,
+          keys: stream.keys,
+          origin: bundle.id,
+          timeExtracted: new Date(now()).toISOString(),
+          ...(selection.dropFields.size > 0 ? { dropFields: selection.dropFields } : {}),
+        },
+        skip: bundle.skip,
+        stateEveryRecords: options.stateEveryRecords,
+        maxRetries: options.maxRetries,
+        logger,
+        onStarted: () => prefetch(plan[k + 1]),
         onCheckpoint: (offset) => {
           cursor = checkpoint(cursor, bundle, offset);
           emitState();
@@ -123,17 +125,20 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
           const seconds = Math.max((now() - started) / 1000, 0.001);
           const mb = (summary.bytes + bytes) / 1e6;
           options.progress?.update(
-            `events: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
+            `${stream.name}: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
           );
         },
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+        ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
       });
       summary.bundles++;
-      summary.records += records.records;
-      summary.bytes += records.bytes;
+      summary.records += emitted.records;
+      summary.bytes += emitted.bytes;
       cursor = completeBundle(bundle);
       summary.state = emitState();
       await writer.flush();
-      logger.metric('counter', 'record_count', records.records, { stream: EVENTS_STREAM, bundle_id: String(bundle.id) });
+      logger.metric('counter', 'record_count', emitted.records, { stream: stream.name, bundle_id: String(bundle.id) });
     }
   } catch (err) {
     // Whatever was emitted (records and checkpoints) still goes out, so a rerun resumes from the last checkpoint.
@@ -150,7 +155,7 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
   await writer.flush();
   const seconds = Math.max((now() - started) / 1000, 0.001);
   options.progress?.done(
-    `events: ${summary.bundles} bundle(s), ${summary.records} records, ${(summary.bytes / 1e6 / seconds).toFixed(1)} MB/s`,
+    `${stream.name}: ${summary.bundles} bundle(s), ${summary.records} records, ${(summary.bytes / 1e6 / seconds).toFixed(1)} MB/s`,
   );
   return summary;
 }
@@ -164,101 +169,4 @@ function openQuietly(source: BundleSource, id: number | bigint): Promise<Readabl
   });
   opening.catch(() => undefined);
   return opening;
-}
-
-interface EmitOptions extends SyncOptions {
-  now: () => number;
-  onCheckpoint: (offset: number) => void;
-  onProgress: (records: number, bytes: number) => void;
-}
-
-/** True for failures of a bundle body that another download may cure. */
-export function isBundleRetryable(err: unknown): boolean {
-  if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || isZlibError(err)) return true;
-  // Other SingerErrors (auth, refusals, retries exhausted before the response started) are final.
-  return !isSingerError(err) && isRetryableNetworkError(err);
-}
-
-/**
- * Emits one bundle whole, skipping its first `bundle.skip` events; re-downloads on retryable
- * failures. `startNext` is called once this bundle's body has started, to prefetch the next one.
- */
-async function emitBundle(
-  bundle: PlannedBundle,
-  firstOpen: Promise<Readable>,
-  startNext: () => void,
-  options: EmitOptions,
-): Promise<{ records: number; bytes: number }> {
-  const { writer, logger, stateEveryRecords: every } = options;
-  writer.startBundle({
-    stream: EVENTS_STREAM,
-    bundleId: bundle.id,
-    timeExtracted: new Date(options.now()).toISOString(),
-    ...(options.dropFields ? { dropFields: options.dropFields } : {}),
-  });
-  let skip = bundle.skip;
-  if (skip > 0) logger.info(`resuming bundle ${bundle.id} after its first ${skip} events (from the state)`);
-  let records = 0;
-  let bytes = 0;
-  let pendingCheckpoint = -1;
-  let nextStarted = false;
-  for (let attempt = 0; ; attempt++) {
-    let index = 0;
-    const splitter = new ArraySplitter((chunk, start, end, hasNewline) => {
-      const i = index++;
-      if (i < skip) return;
-      // The checkpoint after record i-1 is written just before record i, so the bundle's last
-      // record is followed by the whole-bundle STATE rather than a redundant checkpoint.
-      if (pendingCheckpoint >= 0) {
-        options.onCheckpoint(pendingCheckpoint);
-        pendingCheckpoint = -1;
-      }
-      writer.writeEvent(i, chunk, start, end, hasNewline);
-      records++;
-      if ((i + 1) % every === 0) pendingCheckpoint = i + 1;
-    });
-    try {
-      const body = attempt === 0 ? await firstOpen : await options.source.open(bundle.id);
-      if (!nextStarted) {
-        nextStarted = true;
-        startNext();
-      }
-      for await (const chunk of decodeBody(body)) {
-        splitter.push(chunk);
-        await writer.drain();
-        options.onProgress(records, bytes + splitter.bytes);
-      }
-      splitter.end();
-      bytes += splitter.bytes;
-      if (index < skip) {
-        logger.warn(`bundle ${bundle.id} has ${index} events, fewer than the ${skip} already emitted; nothing more to emit from it`);
-      }
-      return { records, bytes };
-    } catch (err) {
-      bytes += splitter.bytes;
-      if (!isBundleRetryable(err)) throw err;
-      skip = Math.max(skip, index);
-      const reason = (err as Error).message;
-      if (attempt >= options.maxRetries) {
-        throw new UnavailableError(
-          `bundle ${bundle.id} did not arrive whole after ${attempt + 1} download(s): ${reason}`,
-          { cause: err },
-        );
-      }
-      const wait = backoffDelay(attempt, {
-        ...(options.backoffBaseMs !== undefined ? { baseMs: options.backoffBaseMs } : {}),
-        ...(options.random ? { random: options.random } : {}),
-      });
-      logger.warn(`bundle ${bundle.id} broke off after ${index} events; downloading it again`, {
-        reason,
-        attempt: attempt + 1,
-        wait_ms: wait,
-      });
-      await (options.sleep ?? defaultSleep)(wait);
-    }
-  }
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,15 +1,10 @@
 import { describe, it, expect } from '@jest/globals';
 import { InputError } from '@fullstory-singer/singer-core';
-import {
-  checkpoint,
-  completeBundle,
-  isoFromUnix,
-  listStart,
-  planBundles,
-  readCursor,
-  stateWithCursor,
-  unixFromIso,
-} from '../src/cursor.js';
+import { bundleBookmark, checkpoint, completeBundle, listStart, planBundles, readCursor, stateWithBookmark } from '../src/cursor.js';
+import { isoFromUnix, unixFromIso } from '../src/time.js';
+
+const stateWithCursor = (base: Record<string, unknown>, cursor: Parameters<typeof bundleBookmark>[0]): Record<string, unknown> =>
+  stateWithBookmark(base, 'events', bundleBookmark(cursor));
 
 const DAY = 86400;
 const T0 = unixFromIso('2026-11-20T00:00:00Z')!;
@@ -22,20 +17,20 @@ describe('cursor', () => {
   });
 
   it('starts from start_date on a fresh state, from last_bundle_stop otherwise', () => {
-    expect(listStart(readCursor({}), '2026-11-19T00:00:00Z')).toBe(T0 - DAY);
-    const cursor = readCursor({ bookmarks: { events: { last_bundle_stop: '2026-11-20T00:00:00Z', last_bundle_id: 7 } } });
+    expect(listStart(readCursor({}, 'events'), '2026-11-19T00:00:00Z')).toBe(T0 - DAY);
+    const cursor = readCursor({ bookmarks: { events: { last_bundle_stop: '2026-11-20T00:00:00Z', last_bundle_id: 7 } } }, 'events');
     expect(cursor).toEqual({ lastBundleStop: '2026-11-20T00:00:00Z', lastBundleId: 7 });
     expect(listStart(cursor, '2020-01-01T00:00:00Z')).toBe(T0);
   });
 
   it("accepts the Python tap's legacy state", () => {
-    expect(readCursor({ events: '2018-08-31T12:00:00Z' })).toEqual({ lastBundleStop: '2018-08-31T12:00:00Z' });
-    expect(readCursor({ bookmarks: { events: '2018-08-31T12:00:00Z' } })).toEqual({ lastBundleStop: '2018-08-31T12:00:00Z' });
+    expect(readCursor({ events: '2018-08-31T12:00:00Z' }, 'events')).toEqual({ lastBundleStop: '2018-08-31T12:00:00Z' });
+    expect(readCursor({ bookmarks: { events: '2018-08-31T12:00:00Z' } }, 'events')).toEqual({ lastBundleStop: '2018-08-31T12:00:00Z' });
   });
 
   it('keeps a bundle id above 2^53 exact', () => {
     const big = 9007199254740993n;
-    const cursor = readCursor({ bookmarks: { events: { last_bundle_stop: '2026-11-20T00:00:00Z', last_bundle_id: big } } });
+    const cursor = readCursor({ bookmarks: { events: { last_bundle_stop: '2026-11-20T00:00:00Z', last_bundle_id: big } } }, 'events');
     expect(cursor.lastBundleId).toBe(big);
   });
 
@@ -46,10 +41,11 @@ describe('cursor', () => {
     [{ bookmarks: { events: { last_bundle_id: 'x' } } }, /last_bundle_id must be an integer/],
     [{ bookmarks: { events: { in_progress: { bundle_id: 1, start: '2026-11-20T00:00:00Z', stop: '2026-11-21T00:00:00Z', offset: -1 } } } }, /offset must be/],
     [{ bookmarks: { events: { in_progress: { bundle_id: 1, start: 'x', stop: '2026-11-21T00:00:00Z', offset: 0 } } } }, /in_progress\.start/],
+    [{ bookmarks: { events: { last_window_end: '2026-11-20T00:00:00Z' } } }, /written with source segment_export/],
   ])('rejects a bad bookmark %j with an InputError naming the file', (state, message) => {
-    expect(() => readCursor(state as Record<string, unknown>, 'state.json')).toThrow(InputError);
-    expect(() => readCursor(state as Record<string, unknown>, 'state.json')).toThrow(message);
-    expect(() => readCursor(state as Record<string, unknown>, 'state.json')).toThrow(/^state\.json: /);
+    expect(() => readCursor(state as Record<string, unknown>, 'events', 'state.json')).toThrow(InputError);
+    expect(() => readCursor(state as Record<string, unknown>, 'events', 'state.json')).toThrow(message);
+    expect(() => readCursor(state as Record<string, unknown>, 'events', 'state.json')).toThrow(/^state\.json: /);
   });
 
   it('plans bundles in Start order, applying end_date and the in-progress offset', () => {
@@ -62,7 +58,7 @@ describe('cursor', () => {
     expect(planBundles(listed, {}, T0 + 2 * DAY).map((b) => b.id)).toEqual([2, 3]);
     const resumed = planBundles(listed, readCursor({
       bookmarks: { events: { in_progress: { bundle_id: 2, start: isoFromUnix(T0), stop: isoFromUnix(T0 + DAY), offset: 30 } } },
-    }));
+    }, 'events'));
     expect(resumed.map((b) => [b.id, b.skip])).toEqual([[2, 30], [3, 0], [4, 0]]);
   });
 
@@ -90,7 +86,7 @@ describe('cursor', () => {
         },
       },
     });
-    expect(readCursor(stateWithCursor(base, mid))).toEqual(mid);
+    expect(readCursor(stateWithCursor(base, mid), 'events')).toEqual(mid);
     expect(stateWithCursor({}, completeBundle({ id: 2, start: T0, stop: T0 + DAY }))).toEqual({
       bookmarks: { events: { last_bundle_stop: '2026-11-21T00:00:00Z', last_bundle_id: 2 } },
     });

@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { parseJson, stateMessage } from '@fullstory-singer/singer-core';
 import { BundleFormatError } from '../src/array-splitter.js';
+import { BUNDLE_KEYS, WINDOW_KEYS } from '../src/streams/key-fields.js';
 import { RecordWriter } from '../src/record-writer.js';
 
 class Sink {
@@ -25,7 +26,7 @@ describe('RecordWriter', () => {
   it('builds the RECORD line by concatenation, keeping the event bytes exactly', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 9007199254740993n, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 9007199254740993n, timeExtracted: TS });
     const event = '{"IndvId":9007199254740993,"x":1.50,"s":"é\\u00e9\\"","n":null}';
     write(w, 0, event);
     write(w, 1, '{}');
@@ -42,12 +43,26 @@ describe('RecordWriter', () => {
     expect(w.records).toBe(4);
   });
 
+  it('names records with the window keys of Segment Export, a string origin quoted', async () => {
+    const sink = new Sink();
+    const w = new RecordWriter(sink);
+    w.startBody({ stream: 'individuals', keys: WINDOW_KEYS, origin: '2024-01-01T00:00:00Z', timeExtracted: TS });
+    write(w, 4, '{"IndvId":9007199254740993}');
+    w.startBody({ stream: 'individuals', keys: WINDOW_KEYS, origin: '2024-01-01T00:00:00Z', timeExtracted: TS, dropFields: new Set(['Email']) });
+    write(w, 5, '{"IndvId":1,"Email":"a@b.c"}');
+    await w.flush();
+    expect(sink.lines()).toEqual([
+      `{"type":"RECORD","stream":"individuals","record":{"_sdc_window_start":"2024-01-01T00:00:00Z","_sdc_window_index":4,"IndvId":9007199254740993},"time_extracted":"${TS}"}`,
+      `{"type":"RECORD","stream":"individuals","record":{"_sdc_window_start":"2024-01-01T00:00:00Z","_sdc_window_index":5,"IndvId":1},"time_extracted":"${TS}"}`,
+    ]);
+  });
+
   it('re-serialises losslessly when fields are dropped or the element spans lines', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 5, timeExtracted: TS, dropFields: new Set(['UserEmail']) });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 5, timeExtracted: TS, dropFields: new Set(['UserEmail']) });
     write(w, 7, '{"UserId":9007199254740993,"UserEmail":"a@b.c","EventType":"click"}');
-    w.startBundle({ stream: 'events', bundleId: 5, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 5, timeExtracted: TS });
     write(w, 8, '{\n  "UserId": 9007199254740995,\n  "__proto__": 1\n}');
     await w.flush();
     const lines = sink.lines();
@@ -61,14 +76,14 @@ describe('RecordWriter', () => {
 
   it('reports an element that is not valid JSON on the slow path as a BundleFormatError', () => {
     const w = new RecordWriter(new Sink());
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS, dropFields: new Set(['a']) });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS, dropFields: new Set(['a']) });
     expect(() => write(w, 0, '{"a":tru}')).toThrow(BundleFormatError);
   });
 
   it('batches many lines into few writes, keeps STATE after the records before it, and handles lines larger than a batch', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink, { batchBytes: 1024 });
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS });
     for (let i = 0; i < 100; i++) write(w, i, `{"i":${i},"pad":"${'x'.repeat(50)}"}`);
     w.writeMessage(stateMessage({ bookmarks: { events: { offset: 100 } } }));
     write(w, 100, `{"big":"${'y'.repeat(5000)}"}`);

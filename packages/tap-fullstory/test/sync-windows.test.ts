@@ -1,16 +1,17 @@
 // The Segment Export sync against the sandbox (in-process, real HTTP): windows, resume, the delay, faults, the keyless download.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { loadSchema } from '@fullstory-singer/schemas';
 import { createLogger, MessageWriter, Redactor, UnavailableError } from '@fullstory-singer/singer-core';
-import type { JsonSchema } from '@fullstory-singer/singer-core';
 import { MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
 import { SegmentExportClient } from '@fullstory-singer/fullstory-client';
 import { startSandbox } from 'fullstory-sandbox';
 import type { Sandbox, SandboxOptions } from 'fullstory-sandbox';
 import { RecordWriter } from '../src/record-writer.js';
-import { syncWindows, type WindowStream } from '../src/segment-export/sync-windows.js';
+import { syncWindows, type WindowSelection } from '../src/segment-export/sync-windows.js';
 import { MAX_EXPORTS_PER_WINDOW } from '../src/segment-export/window-export.js';
-import { WINDOW_KEYS, withKeyFields } from '../src/streams/key-fields.js';
+import { windowEvents } from '../src/streams/events.js';
+import { individuals } from '../src/streams/individuals.js';
+import { streamSchema } from '../src/streams/registry.js';
+import type { SegmentStreamDefinition } from '../src/streams/types.js';
 import { expectRecordsMatchSchemas, rowBytes, servedEvents } from './segment-helpers.js';
 
 const SEED = 5;
@@ -18,14 +19,9 @@ const KEY = 'sandbox-key';
 const START = '2024-01-01T00:00:00Z';
 const END = '2024-01-01T12:00:00Z';
 
-function rowSchema(file: string): JsonSchema {
-  const schema = loadSchema<JsonSchema>(file);
-  const { _sdc_bundle_id: _id, _sdc_bundle_index: _index, ...properties } = schema['properties'] as Record<string, unknown>;
-  return withKeyFields({ ...schema, properties, required: [] }, WINDOW_KEYS);
-}
-
-const EVENTS: WindowStream = { name: 'events', exportType: 'TYPE_EVENT', keyProperties: ['_sdc_window_start', '_sdc_window_index'], schema: rowSchema('streams/events.json') };
-const INDIVIDUALS: WindowStream = { name: 'individuals', exportType: 'TYPE_INDIVIDUAL', keyProperties: ['IndvId'], schema: rowSchema('streams/individuals.json') };
+const everything = (stream: SegmentStreamDefinition): WindowSelection => ({ stream, schema: streamSchema(stream), dropFields: new Set() });
+const EVENTS = everything(windowEvents);
+const INDIVIDUALS = everything(individuals);
 
 interface Run {
   stdout: string;

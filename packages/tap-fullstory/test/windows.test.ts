@@ -1,7 +1,7 @@
 // The Segment Export window cursor as pure functions: reading bookmarks, planning windows, writing them back.
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '@fullstory-singer/singer-core';
-import { unixFromIso } from '../src/cursor.js';
+import { unixFromIso } from '../src/time.js';
 import { completeWindow, planWindows, readWindowCursor, windowBookmark, windowCheckpoint, windowEnd } from '../src/segment-export/windows.js';
 import type { WindowPlan } from '../src/segment-export/windows.js';
 

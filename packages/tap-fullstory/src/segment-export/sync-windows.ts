@@ -4,16 +4,14 @@
  * the same path as a bundle (decode → split → RECORD lines), with a checkpoint every
  * `stateEveryRecords` rows and a STATE after each window emitted whole.
  */
-import { schemaMessage, stateMessage, isSingerError } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Logger } from '@fullstory-singer/singer-core';
-import { BodyInterruptedError, LocationUnavailableError, isRetryableNetworkError } from '@fullstory-singer/fullstory-client';
-import { BundleFormatError } from '../array-splitter.js';
-import { emitBody } from '../body-records.js';
-import { isoFromUnix, unixFromIso } from '../cursor.js';
-import { isZlibError } from '../decode-body.js';
+import { schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
+import type { Logger } from '@fullstory-singer/singer-core';
+import { emitBody, type ProgressSink } from '../body-records.js';
+import { stateWithBookmark } from '../cursor.js';
+import type { StreamSelection } from '../discovery.js';
 import type { RecordWriter } from '../record-writer.js';
-import { WINDOW_KEYS } from '../streams/key-fields.js';
-import type { ProgressSink } from '../sync.js';
+import type { SegmentStreamDefinition } from '../streams/types.js';
+import { isoFromUnix, unixFromIso } from '../time.js';
 import { FileSplitter } from './file-splitter.js';
 import { WindowExport, type SegmentExportApi } from './window-export.js';
 import {
@@ -26,18 +24,8 @@ import {
   type WindowCursor,
 } from './windows.js';
 
-/** A selected Segment Export stream, as the sync needs it. */
-export interface WindowStream {
-  name: string;
-  exportType: 'TYPE_EVENT' | 'TYPE_INDIVIDUAL';
-  keyProperties: readonly string[];
-  /** The SCHEMA message body (already narrowed to the selected fields). */
-  schema: JsonSchema;
-  /** Documented fields to leave out of every record. */
-  dropFields?: ReadonlySet<string>;
-  /** The `fields` to request; undefined: every column and custom variable. */
-  fields?: readonly string[];
-}
+/** A selected Segment Export stream. */
+export type WindowSelection = StreamSelection<SegmentStreamDefinition>;
 
 /** Everything {@link syncWindows} needs; clients, clock and writer are passed in. */
 export interface SyncWindowsOptions {
@@ -50,7 +38,7 @@ export interface SyncWindowsOptions {
   /** Named in errors about the state (the state file path). */
   stateSource?: string;
   /** The selected streams, in the order they are synced. */
-  streams: readonly WindowStream[];
+  streams: readonly WindowSelection[];
   segmentId: string;
   windowSeconds: number;
   delaySeconds: number;
@@ -78,12 +66,16 @@ export interface SyncWindowsSummary {
   state: Record<string, unknown>;
 }
 
-/** True for failures of a file's body that another download may cure. */
-export function isFileRetryable(err: unknown): boolean {
-  if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || err instanceof LocationUnavailableError || isZlibError(err)) {
-    return true;
-  }
-  return !isSingerError(err) && isRetryableNetworkError(err);
+/**
+ * The `fields` to ask for: none (every column and custom variable) unless the catalog left fields
+ * out; then the kept columns Segment Export has, and the stream's custom-variable wildcards.
+ */
+export function requestedFields(selection: WindowSelection): string[] | undefined {
+  if (selection.dropFields.size === 0) return undefined;
+  const { stream } = selection;
+  const skip = new Set([stream.keys.id, stream.keys.index, ...(stream.notExported ?? [])]);
+  const columns = Object.keys((selection.schema['properties'] ?? {}) as Record<string, unknown>).filter((f) => !skip.has(f));
+  return [...columns, ...stream.customVariables];
 }
 
 /** Runs the sync; resolves when every message is written. Throws SingerErrors. */
@@ -93,17 +85,15 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
   let state = options.state;
   const summary: SyncWindowsSummary = { windows: 0, records: 0, bytes: 0, state };
   const emitState = (stream: string, cursor: WindowCursor): void => {
-    // The Python tap's legacy top-level key moves under `bookmarks`, like the bundle cursor's.
-    const { [stream]: _legacy, ...rest } = state;
-    const bookmarks = typeof rest['bookmarks'] === 'object' && rest['bookmarks'] !== null ? (rest['bookmarks'] as Record<string, unknown>) : {};
-    state = { ...rest, bookmarks: { ...bookmarks, [stream]: windowBookmark(cursor) } };
+    state = stateWithBookmark(state, stream, windowBookmark(cursor));
     summary.state = state;
     writer.writeMessage(stateMessage(state));
   };
   const started = now();
   try {
-    for (const stream of options.streams) {
-      writer.writeMessage(schemaMessage(stream.name, stream.schema, [...stream.keyProperties]));
+    for (const selection of options.streams) {
+      const stream = selection.stream;
+      writer.writeMessage(schemaMessage(stream.name, selection.schema, [...stream.keyProperties]));
       let cursor = readWindowCursor(state, stream.name, options.stateSource);
       if (cursor.droppedBundleInProgress) {
         logger.warn(`${stream.name}: the state names a Data Export bundle in progress; Segment Export resumes after the last whole bundle`);
@@ -117,7 +107,7 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
       };
       let windows = 0;
       for (const window of planWindows(cursor, plan)) {
-        const result = await emitWindow(stream, window, {
+        const result = await emitWindow(selection, window, {
           ...options,
           now,
           onCursor: (next) => {
@@ -171,7 +161,9 @@ interface EmitWindowOptions extends SyncWindowsOptions {
 }
 
 /** Exports and emits one window whole. */
-async function emitWindow(stream: WindowStream, window: PlannedWindow, options: EmitWindowOptions): Promise<{ records: number; bytes: number }> {
+async function emitWindow(selection: WindowSelection, window: PlannedWindow, options: EmitWindowOptions): Promise<{ records: number; bytes: number }> {
+  const { stream, dropFields } = selection;
+  const fields = requestedFields(selection);
   const windowStart = isoFromUnix(window.start);
   const label = `${stream.name} window ${windowStart}..${isoFromUnix(window.end)}`;
   let operationId = window.operationId;
@@ -186,7 +178,7 @@ async function emitWindow(stream: WindowStream, window: PlannedWindow, options: 
       // All time, as FullStory's hauser sends: otherwise the segment's own range (e.g. the last 30
       // days) decides which users match, and an old window comes back empty.
       segmentTimeRange: { start: '', end: '' },
-      ...(stream.fields !== undefined ? { fields: stream.fields } : {}),
+      ...(fields !== undefined ? { fields } : {}),
     },
     {
       client: options.client,
@@ -211,15 +203,14 @@ async function emitWindow(stream: WindowStream, window: PlannedWindow, options: 
     writer: options.writer,
     context: {
       stream: stream.name,
-      bundleId: windowStart,
-      keyFields: WINDOW_KEYS,
+      keys: stream.keys,
+      origin: windowStart,
       timeExtracted: new Date(options.now()).toISOString(),
-      ...(stream.dropFields ? { dropFields: stream.dropFields } : {}),
+      ...(dropFields.size > 0 ? { dropFields } : {}),
     },
     skip: window.skip,
     stateEveryRecords: options.stateEveryRecords,
     maxRetries: options.maxRetries,
-    isRetryable: isFileRetryable,
     logger: options.logger,
     onCheckpoint: (at) => {
       offset = at;

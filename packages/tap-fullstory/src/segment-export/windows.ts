@@ -18,7 +18,7 @@
  * ```
  */
 import { InputError } from '@fullstory-singer/singer-core';
-import { isoFromUnix, unixFromIso } from '../cursor.js';
+import { isoFromUnix, unixFromIso } from '../time.js';
 
 /** One export window, unix seconds, end exclusive. */
 export interface Window {

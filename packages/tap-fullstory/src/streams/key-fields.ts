@@ -23,7 +23,7 @@ export const BUNDLE_KEYS: KeyFields = {
   id: '_sdc_bundle_id',
   index: '_sdc_bundle_index',
   schemas: [
-    { type: 'integer', description: 'Id of the export bundle this event came from (with _sdc_bundle_index, the record key).' },
+    { type: 'integer', description: "Id of the export bundle this event came from (with _sdc_bundle_index, the record's key)." },
     { type: 'integer', minimum: 0, description: '0-based position of the event in its bundle.' },
   ],
 };
