@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { AuthError, Redactor, UnavailableError } from '@fullstory-singer/singer-core';
 import { BodyInterruptedError } from '../src/body-stream.js';
 import { ApiError } from '../src/errors.js';
 import { ExportNotFoundError, SegmentExportClient } from '../src/segment-export-client.js';
 import { LocationRefusedError, LocationUnavailableError, UnsafeLocationError } from '../src/signed-download.js';
 import { TEST_KEY, recordingLogger, testOptions } from './helpers/fakes.js';
-import { sendJson, startServer } from './helpers/http-server.js';
+import { caught, readAll, sendJson, startServer } from './helpers/http-server.js';
 import type { Handler, TestServer } from './helpers/http-server.js';
 
 let server: TestServer | undefined;
@@ -21,21 +20,6 @@ afterEach(async () => {
 async function serve(handler: Handler): Promise<TestServer> {
   server = await startServer(handler);
   return server;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const REQUEST = {

@@ -22,6 +22,28 @@ export interface ProgressSink {
   done(text?: string): void;
 }
 
+/** What the sync of either source needs besides its client and streams; clock and writer are passed in. */
+export interface SyncCommonOptions {
+  writer: RecordWriter;
+  logger: Logger;
+  progress?: ProgressSink;
+  /** The input state (from `--state`), `{}` when none. */
+  state: Record<string, unknown>;
+  /** Named in errors about the state (the state file path). */
+  stateSource?: string;
+  startDate: string;
+  endDate?: string;
+  stateEveryRecords: number;
+  /** Downloads of one body after a broken, truncated or corrupt one, before giving up. */
+  maxRetries: number;
+  /** Clock for `time_extracted`, throughput and the export delay (default: the real one). */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** First backoff step between downloads of a body, ms (default 1000). */
+  backoffBaseMs?: number;
+}
+
 /**
  * True for failures of a body that another download may cure: it broke off or stalled, its gzip or
  * JSON is cut short or corrupt, the storage host of a Segment Export failed, or the connection did.

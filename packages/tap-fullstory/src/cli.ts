@@ -17,6 +17,7 @@ import {
 import type { Catalog, CommonOptions, MainContext } from '@fullstory-singer/singer-core';
 import type { Logger, Redactor } from '@fullstory-singer/singer-core';
 import { ExportClient, SegmentExportClient, resolveHosts } from '@fullstory-singer/fullstory-client';
+import type { ClientOptions } from '@fullstory-singer/fullstory-client';
 import type { ProgressSink } from './body-records.js';
 import { BundleSource } from './bundle-source.js';
 import { configSchema, loadTapConfig } from './config.js';
@@ -147,17 +148,22 @@ interface SourceRun {
   userAgent: string;
 }
 
+/** The settings both FullStory clients take. */
+function clientOptions(run: SourceRun): ClientOptions {
+  return {
+    apiKey: run.config.apiKey,
+    baseUrl: run.baseUrl,
+    userAgent: run.userAgent,
+    timeoutMs: run.config.requestTimeoutSeconds * 1000,
+    maxRetries: run.config.maxRetries,
+    logger: run.logger,
+  };
+}
+
 /** `source: data_export`: the `events` stream from Data Export bundles. */
 async function runDataExport(run: SourceRun): Promise<void> {
   const { config, logger } = run;
-  const client = new ExportClient({
-    apiKey: config.apiKey,
-    baseUrl: run.baseUrl,
-    userAgent: run.userAgent,
-    timeoutMs: config.requestTimeoutSeconds * 1000,
-    maxRetries: config.maxRetries,
-    logger,
-  });
+  const client = new ExportClient(clientOptions(run));
   const source = new BundleSource({ client, downloadsPerMinute: config.downloadsPerMinute });
   const summary = await syncBundles({
     source,
@@ -185,16 +191,8 @@ async function runDataExport(run: SourceRun): Promise<void> {
 async function runSegmentExport(run: SourceRun): Promise<void> {
   const { config, logger } = run;
   const settings = config.segmentExport;
-  const client = new SegmentExportClient({
-    apiKey: config.apiKey,
-    baseUrl: run.baseUrl,
-    userAgent: run.userAgent,
-    timeoutMs: config.requestTimeoutSeconds * 1000,
-    maxRetries: config.maxRetries,
-    logger,
-    // Each download location is a secret while it is valid: no log line may show it.
-    secrets: run.redactor,
-  });
+  // Each download location is a secret while it is valid: no log line may show it.
+  const client = new SegmentExportClient({ ...clientOptions(run), secrets: run.redactor });
   logger.info('reading Segment Exports', {
     segment_id: settings.segmentId,
     export_window_seconds: settings.windowSeconds,

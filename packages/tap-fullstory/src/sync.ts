@@ -7,9 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import { schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
-import type { Logger } from '@fullstory-singer/singer-core';
 import { ArraySplitter } from './array-splitter.js';
-import { emitBody, type ProgressSink } from './body-records.js';
+import { emitBody, type SyncCommonOptions } from './body-records.js';
 import type { BundleSource } from './bundle-source.js';
 import {
   bundleBookmark,
@@ -21,36 +20,17 @@ import {
   stateWithBookmark,
 } from './cursor.js';
 import type { EventsCursor, PlannedBundle } from './cursor.js';
-import type { RecordWriter } from './record-writer.js';
 import type { StreamSelection } from './discovery.js';
 import type { BundleStreamDefinition } from './streams/types.js';
 import { unixFromIso } from './time.js';
 
-/** Everything {@link syncBundles} needs; clients, clock and writer are passed in. */
-export interface SyncOptions {
+/** Everything {@link syncBundles} needs. */
+export interface SyncOptions extends SyncCommonOptions {
   source: BundleSource;
-  writer: RecordWriter;
-  logger: Logger;
-  progress?: ProgressSink;
-  /** The input state (from `--state`), `{}` when none. */
-  state: Record<string, unknown>;
-  /** Named in errors about the state (the state file path). */
-  stateSource?: string;
-  /** The stream, with what the catalog selected of it; undefined when the catalog does not select it. */
-  selection: StreamSelection<BundleStreamDefinition> | undefined;
   /** The stream's definition (for its bookmark, also when not selected). */
   stream: BundleStreamDefinition;
-  startDate: string;
-  endDate?: string;
-  stateEveryRecords: number;
-  /** Re-downloads of one bundle after a broken, truncated or corrupt body, before giving up. */
-  maxRetries: number;
-  /** Clock for `time_extracted` and throughput (default: the real one). */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** First backoff step between re-downloads of a bundle, ms (default 1000). */
-  backoffBaseMs?: number;
+  /** What the catalog selected of the stream; undefined when it does not select it. */
+  selection: StreamSelection<BundleStreamDefinition> | undefined;
 }
 
 /** What a sync did. */

@@ -5,11 +5,9 @@
  * `stateEveryRecords` rows and a STATE after each window emitted whole.
  */
 import { schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
-import type { Logger } from '@fullstory-singer/singer-core';
-import { emitBody, type ProgressSink } from '../body-records.js';
+import { emitBody, type SyncCommonOptions } from '../body-records.js';
 import { stateWithBookmark } from '../cursor.js';
 import type { StreamSelection } from '../discovery.js';
-import type { RecordWriter } from '../record-writer.js';
 import type { SegmentStreamDefinition } from '../streams/types.js';
 import { isoFromUnix, unixFromIso } from '../time.js';
 import { FileSplitter } from './file-splitter.js';
@@ -27,16 +25,9 @@ import {
 /** A selected Segment Export stream. */
 export type WindowSelection = StreamSelection<SegmentStreamDefinition>;
 
-/** Everything {@link syncWindows} needs; clients, clock and writer are passed in. */
-export interface SyncWindowsOptions {
+/** Everything {@link syncWindows} needs. */
+export interface SyncWindowsOptions extends SyncCommonOptions {
   client: SegmentExportApi;
-  writer: RecordWriter;
-  logger: Logger;
-  progress?: ProgressSink;
-  /** The input state (from `--state`), `{}` when none. */
-  state: Record<string, unknown>;
-  /** Named in errors about the state (the state file path). */
-  stateSource?: string;
   /** The selected streams, in the order they are synced. */
   streams: readonly WindowSelection[];
   segmentId: string;
@@ -44,16 +35,6 @@ export interface SyncWindowsOptions {
   delaySeconds: number;
   pollIntervalMs: number;
   exportTimeoutMs: number;
-  startDate: string;
-  endDate?: string;
-  stateEveryRecords: number;
-  /** Downloads of one window's file after a broken, truncated or corrupt body, before giving up. */
-  maxRetries: number;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** First backoff step between downloads of a file, ms (default 1000). */
-  backoffBaseMs?: number;
 }
 
 /** What a sync did. */
