@@ -49,7 +49,8 @@ describe('LineSplitter', () => {
     ['{"a":1},\n', /unexpected ',' after row 0/],
     ['{"a":[1}', /mismatched '}' in row 0/],
     ['{"a":\n1}', /row 0 does not end on its line/],
-    ['{"a":"x\ny"}', /line break inside a string/],
+    ['{"a":"x\ny"}', /raw control character \(byte 0x0a\) inside a string/],
+    ['{"a":"x\ty"}', /raw control character \(byte 0x09\) inside a string/],
   ])('rejects %j', (body, message) => {
     expect(() => split(body)).toThrow(BundleFormatError);
     expect(() => split(body)).toThrow(message);

@@ -109,6 +109,8 @@ export class LineSplitter {
         let closed = false;
         while (i < n) {
           const b = chunk[i++]!;
+          // Most bytes of a string are above the backslash (lower-case letters): one comparison for them.
+          if (b > BACKSLASH) continue;
           if (b === QUOTE) {
             closed = true;
             break;
@@ -116,8 +118,9 @@ export class LineSplitter {
           if (b === BACKSLASH) {
             if (i < n) i++;
             else this.escapePending = true;
-          } else if (b === LF || b === CR) {
-            throw this.error(`row ${this.elements} has a line break inside a string`);
+          } else if (b < 0x20) {
+            // A raw control character is not JSON; a raw line break means the row was cut and joined to the next.
+            throw this.error(`row ${this.elements} has a raw control character (byte 0x${b.toString(16).padStart(2, '0')}) inside a string`);
           }
         }
         if (closed) this.inString = false;
