@@ -52,11 +52,11 @@ async function own(options: SandboxOptions): Promise<Sandbox> {
   return sandbox;
 }
 
-async function sync(s: Sandbox, extra: Partial<Parameters<typeof syncWindows>[0]> = {}): Promise<Run> {
+async function sync(s: Sandbox, extra: Partial<Parameters<typeof syncWindows>[0]> = {}, timeoutMs = 5000): Promise<Run> {
   const out = new MemoryWritable();
   const err = new MemoryWritable();
   const logger = createLogger({ out: err, level: 'debug', redactor });
-  const client = new SegmentExportClient({ apiKey: KEY, baseUrl: s.url, userAgent: 'tap-test', timeoutMs: 5000, maxRetries: 2, logger, secrets: redactor, backoffBaseMs: 1 });
+  const client = new SegmentExportClient({ apiKey: KEY, baseUrl: s.url, userAgent: 'tap-test', timeoutMs, maxRetries: 2, logger, secrets: redactor, backoffBaseMs: 1 });
   const writer = new MessageWriter(out);
   const run: Partial<Run> = {};
   try {
@@ -237,6 +237,35 @@ describe('syncWindows: faults end with nothing lost, or exit 5 with the state ne
     const exports = s.segmentExports();
     expect(exports).toHaveLength(MAX_EXPORTS_PER_WINDOW);
     expect(exports.every((e) => e.expiredDownloads === 3 && e.downloads === 0)).toBe(true);
+    for (const st of run.states) expect(bookmark(st)['last_window_end']).toBeUndefined();
+  });
+
+  it('a 503 from the storage host and a stalled download are downloaded again; nothing lost', async () => {
+    shared.addFaults([
+      { method: 'GET', path: '/storage/', status: 503, times: 1 },
+      { method: 'GET', path: '/storage/', action: 'stall', after_bytes: 2000, ms: 3000, times: 1 },
+    ]);
+    // The download's idle timeout (request_timeout_seconds) is shorter than the stall.
+    const out = await sync(shared, window, 500);
+    expect(out.error).toBeUndefined();
+    expect(shared.faults()).toEqual([]);
+    expectExactlyOnce(shared, out.lines, window.startDate, window.endDate);
+    expect(out.stderr).toMatch(/the storage host answered 503/);
+    expect(out.stderr).toMatch(/the response body stalled: no data for 0.5 s/);
+  });
+
+  it('a saved operation FullStory no longer knows, and a search export gone before its download: exported again', async () => {
+    const state = { bookmarks: { events: { last_window_end: window.startDate, in_progress: { window_start: window.startDate, window_end: '2024-01-01T02:00:00Z', offset: 10, operation_id: 'gone-long-ago' } } } };
+    const resumed = await sync(shared, { ...window, state });
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.stderr).toMatch(/the export of an earlier run cannot be used \(FullStory no longer knows it\); exporting again/);
+    const first = servedEvents(shared, SEED, window.startDate, '2024-01-01T02:00:00Z');
+    expect(resumed.lines.map(rowBytes).map((r) => r.row)).toEqual([...first.slice(10), ...servedEvents(shared, SEED, '2024-01-01T02:00:00Z', window.endDate)]);
+    // Search exports that expire at once: /results answers 404 every time, so every export is made in vain.
+    const s = await own({ segmentExport: { pendingMs: 0, searchExportTtlMs: 0 } });
+    const run = await sync(s, window);
+    expect((run.error as Error).message).toMatch(/gave up after 3 exports of the window; the last one was gone from FullStory \(404\) before it could be downloaded/);
+    expect(s.segmentExports()).toHaveLength(MAX_EXPORTS_PER_WINDOW);
     for (const st of run.states) expect(bookmark(st)['last_window_end']).toBeUndefined();
   });
 
