@@ -29,8 +29,7 @@ export function* eventTexts(bundles: readonly BundleMeta[], from: number, to: nu
     if (b.source !== 'generated' || !b.events || b.start * 1000 >= to || b.stop * 1000 <= from) continue;
     const gen = new EventGenerator(b.seed ?? 1, b.id, b.events, { start: b.start, stop: b.stop });
     for (let text = gen.next(); text !== undefined; text = gen.next()) {
-      const at = text.indexOf(EVENT_START) + EVENT_START.length;
-      const time = text.slice(at, at + ISO_LENGTH);
+      const time = eventStartOf(text);
       if (time < low) continue;
       if (time >= high) break;
       yield text;
@@ -67,20 +66,19 @@ interface Session {
 
 /** What one individual's events add up to. */
 class IndividualTally {
-  readonly indvId: unknown;
+  private readonly indvId: bigint;
   private readonly sessions = new Map<string, Session>();
   private readonly pagesSeen = new Set<string>();
   private events = 0;
-  inWindow = false;
-  private firstSeen = '';
+  private readonly firstSeen: string;
   private created: unknown;
   private last: Record<string, unknown> = {};
   private lastPlatform: unknown;
   private userVars: Record<string, unknown> = {};
 
-  constructor(first: Record<string, unknown>) {
-    this.indvId = first['IndvId'];
-    this.firstSeen = String(first['EventStart']);
+  constructor(indvId: bigint, firstSeen: string) {
+    this.indvId = indvId;
+    this.firstSeen = firstSeen;
   }
 
   add(e: Record<string, unknown>): void {
@@ -153,33 +151,46 @@ class IndividualTally {
  * JSON texts of the `TYPE_INDIVIDUAL` rows for `[from, to)`: one per individual with at least one
  * event in it. The counts cover the individual's whole run of events in the timeline, before and
  * after the window too, as FullStory's are lifetime totals. A generated individual's events are
- * contiguous, so one tally at a time is kept.
+ * contiguous, so one run at a time is held (a few hundred events at most), and only the runs that
+ * reach the window are parsed.
  */
 export function* individualTexts(bundles: readonly BundleMeta[], from: number, to: number): Generator<string> {
   if (!(from < to)) return;
-  let tally: IndividualTally | undefined;
-  let lastKey = '';
+  const low = new Date(Math.max(from, -8.64e15)).toISOString();
+  const high = new Date(Math.min(to, 8.64e15)).toISOString();
   for (const b of bundles) {
     if (b.source !== 'generated' || !b.events || b.start * 1000 >= to || b.stop * 1000 <= from) continue;
     const gen = new EventGenerator(b.seed ?? 1, b.id, b.events, { start: b.start, stop: b.stop });
+    let run: { id: string; texts: string[]; inWindow: boolean } | undefined;
     for (let text = gen.next(); text !== undefined; text = gen.next()) {
-      const event = parseJsonLossless(text) as Record<string, unknown>;
-      const key = String(event['IndvId']);
-      if (tally === undefined || key !== lastKey) {
-        if (tally?.inWindow) yield tally.row();
-        tally = new IndividualTally(event);
-        lastKey = key;
-        // Past the window, only the run of an individual already counted is still of interest.
-        if (Date.parse(String(event['EventStart'])) >= to) {
-          tally = undefined;
-          break;
-        }
+      const id = text.slice(INDV_ID.length, text.indexOf(',', INDV_ID.length));
+      const time = eventStartOf(text);
+      if (run === undefined || id !== run.id) {
+        if (run?.inWindow) yield tally(run.id, run.texts);
+        run = undefined;
+        // Past the window, only the run of an individual already seen in it is still of interest.
+        if (time >= high) break;
+        run = { id, texts: [], inWindow: false };
       }
-      tally.add(event);
-      const t = Date.parse(String(event['EventStart']));
-      if (t >= from && t < to) tally.inWindow = true;
+      run.texts.push(text);
+      if (time >= low && time < high) run.inWindow = true;
     }
-    if (tally?.inWindow) yield tally.row();
-    tally = undefined;
+    if (run?.inWindow) yield tally(run.id, run.texts);
   }
+}
+
+/** Every generated event starts with its IndvId. */
+const INDV_ID = '{"IndvId":';
+
+function eventStartOf(text: string): string {
+  const at = text.indexOf(EVENT_START) + EVENT_START.length;
+  return text.slice(at, at + ISO_LENGTH);
+}
+
+/** The row of one individual's run of events. Ids are read from the text, so they stay exact. */
+function tally(id: string, texts: readonly string[]): string {
+  const events = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
+  const t = new IndividualTally(BigInt(id), String(events[0]!['EventStart']));
+  for (const e of events) t.add(e);
+  return t.row();
 }
