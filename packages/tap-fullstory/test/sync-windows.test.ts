@@ -291,6 +291,17 @@ describe('syncWindows: faults end with nothing lost, or exit 5 with the state ne
   });
 });
 
+describe('syncWindows: the file', () => {
+  it('a file that is a plain JSON array, not gzip, is read too', async () => {
+    const rows = servedEvents(shared, SEED, '2024-01-01T01:00:00Z', '2024-01-01T02:00:00Z');
+    shared.addFaults({ method: 'GET', path: '/storage/', status: 200, body: `[${rows.join(',')}]`, times: 1 });
+    const run = await sync(shared, { startDate: '2024-01-01T01:00:00Z', endDate: '2024-01-01T02:00:00Z' });
+    expect(run.error).toBeUndefined();
+    expect(shared.faults()).toEqual([]);
+    expect(run.lines.map(rowBytes).map((r) => r.row)).toEqual(rows);
+  });
+});
+
 describe('syncWindows: the download carries no key', () => {
   it('never sends the API key to the storage host, and never prints the location', async () => {
     const s = await own({ segmentExport: { pendingMs: 0 } });
