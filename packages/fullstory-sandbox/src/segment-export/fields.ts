@@ -15,7 +15,7 @@
 import { HttpError } from '../http.js';
 
 /** `TYPE_EVENT` columns: hauser's `BaseExportFields` and `MobileFields`. */
-export const EVENT_FIELDS: readonly string[] = [
+const EVENT_FIELDS: readonly string[] = [
   'IndvId', 'UserId', 'SessionId', 'PageId', 'UserCreated', 'UserAppKey', 'UserDisplayName', 'UserEmail',
   'EventStart', 'EventType', 'EventSubType', 'EventCustomName', 'EventTargetText', 'EventTargetSelector',
   'EventPageOffset', 'EventSessionOffset', 'EventModFrustrated', 'EventModDead', 'EventModError', 'EventModSuspicious',
@@ -29,7 +29,7 @@ export const EVENT_FIELDS: readonly string[] = [
 ];
 
 /** `TYPE_INDIVIDUAL` columns (the activation SDK's `IndividualFields`; user variables come as `user_*` keys). */
-export const INDIVIDUAL_FIELDS: readonly string[] = [
+const INDIVIDUAL_FIELDS: readonly string[] = [
   'IndvId', 'Created', 'Uid', 'DisplayName', 'Email', 'NumSessions', 'NumPages', 'NumEvents', 'TotalSec', 'ActiveSec',
   'AvgSessionSec', 'AvgSessionActiveSec', 'MaxSessionSec', 'LastSessionNumPages', 'LastSessionNumEvents', 'LastSessionSec',
   'LastSessionActiveSec', 'LastSessionStart', 'LastPage', 'LastIp', 'LastLatLong', 'LastEventStart', 'LastBrowser',

@@ -51,7 +51,7 @@ export interface SyncWindowsSummary {
  * The `fields` to ask for: none (every column and custom variable) unless the catalog left fields
  * out; then the kept columns Segment Export has, and the stream's custom-variable wildcards.
  */
-export function requestedFields(selection: WindowSelection): string[] | undefined {
+function requestedFields(selection: WindowSelection): string[] | undefined {
   if (selection.dropFields.size === 0) return undefined;
   const { stream } = selection;
   const skip = new Set([stream.keys.id, stream.keys.index, ...(stream.notExported ?? [])]);

@@ -26,7 +26,7 @@ import type { CreateExportRequest, ExportOperation } from '@fullstory-singer/ful
 /** Exports made for one window before giving up. */
 export const MAX_EXPORTS_PER_WINDOW = 3;
 /** Locations fetched for one export before exporting the window again. */
-export const MAX_LOCATIONS_PER_EXPORT = 3;
+const MAX_LOCATIONS_PER_EXPORT = 3;
 
 /** The part of fullstory-client's SegmentExportClient the tap uses. */
 export interface SegmentExportApi {
