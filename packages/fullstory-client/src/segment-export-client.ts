@@ -92,7 +92,8 @@ export class SegmentExportClient extends FullStoryApi {
     }
     if (op['state'] === 'FAILED') {
       const details = op['errorDetails'];
-      return { state: 'FAILED', errorDetails: typeof details === 'string' && details !== '' ? details : '(no errorDetails)' };
+      // Cut, as every text FullStory sends back into a message is: one log line, whatever it sends.
+      return { state: 'FAILED', errorDetails: typeof details === 'string' && details !== '' ? details.slice(0, 500) : '(no errorDetails)' };
     }
     const pct = op['estimatePctComplete'];
     return { state: 'PENDING', estimatePctComplete: typeof pct === 'number' && pct >= 0 && pct <= 100 ? pct : undefined };
