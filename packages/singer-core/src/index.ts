@@ -17,7 +17,7 @@ export {
   type OtherMessage,
   type SingerMessage,
 } from './messages.js';
-export { readMessages, readMessageBatches, parseMessageText, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
+export { readMessages, readMessageBatches, parseMessageText, noteTerminalInput, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
 export { MessageWriter, type MessageWriterOptions } from './writer.js';
 export {
   readCatalogFile,
@@ -57,11 +57,19 @@ export {
   type StopSignalName,
   type SignalSource,
 } from './stop.js';
-export { createLogger, resolveLogLevel, formatFields, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
-export { ProgressReporter, type ProgressOptions } from './progress.js';
+export {
+  createLogger,
+  resolveLogLevel,
+  formatFields,
+  LOG_LEVELS,
+  type LogLevel,
+  type Logger,
+  type ConsoleLogger,
+  type LoggerOptions,
+} from './logger.js';
+export { ProgressReporter, type ProgressOptions, type Completion } from './progress.js';
 export {
   runMain,
-  reportError,
   createCommand,
   parseArgs,
   aboutDocument,

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import {
   InputError,
   MessageWriter,
+  noteTerminalInput,
   readMessageBatches,
   readMessages,
   type ReadMessage,
@@ -200,5 +201,17 @@ describe('readMessages', () => {
     expect(count).toBe(n);
     // A generous floor (the CI machine may be loaded); the figure itself is in the README.
     expect(n / seconds).toBeGreaterThan(50_000);
+  });
+});
+
+describe('noteTerminalInput', () => {
+  it('says the program waits for Singer messages when stdin is a terminal, and only then', () => {
+    const said: string[] = [];
+    const logger = { info: (msg: string) => void said.push(msg) };
+    const terminal = Object.assign(Readable.from([]), { isTTY: true });
+    expect(noteTerminalInput(Readable.from([]), logger)).toBe(false);
+    expect(said).toEqual([]);
+    expect(noteTerminalInput(terminal, logger)).toBe(true);
+    expect(said).toEqual(['waiting for Singer messages on stdin (pipe a tap into this command; Ctrl-D ends the input)']);
   });
 });

@@ -108,11 +108,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     logger,
   });
   const source = new BundleSource({ client, downloadsPerMinute: config.downloadsPerMinute });
-  const progress = new ProgressReporter({
-    out: io.stderr,
-    redactor,
-    ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}),
-  });
+  const progress = new ProgressReporter({ logger, ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}) });
   logger.info('starting sync', {
     base_url: baseUrl,
     start_date: config.startDate,
