@@ -100,14 +100,19 @@ export function createLogger(options: LoggerOptions = {}): ConsoleLogger {
   const program = options.program === undefined ? '' : `${options.program} `;
   // On a terminal nobody parses METRIC lines, and a few thousand of them would bury the screen.
   const metricLevel: Exclude<LogLevel, 'silent'> = tty ? 'debug' : 'info';
-  // The status line as last drawn ('' when none), already redacted and cut to the terminal's width.
+  // The status line as last drawn ('' when none): program, text, redacted, cut to the terminal's width.
   let shown = '';
 
   const clean = (text: string): string => (redactor ? redactor.redact(text) : text);
   const prefix = (): string => (timed ? `${new Date(clock()).toISOString()} ` : '');
-  /** One write per line, so the erase, the line and the redraw cannot be split by another write. */
+  /**
+   * One write per line, so the erase, the line and the redraw cannot be split by another write. On
+   * a terminal every line starts by erasing its row, even with no status line of our own: in
+   * `tap | target` both programs share the terminal, and the other one's live line may be there.
+   */
   const write = (lineText: string): void => {
-    out.write(shown === '' ? lineText : `${CLEAR_LINE}${lineText}\r${shown}\u001b[K`);
+    if (!tty) out.write(lineText);
+    else out.write(`${CLEAR_LINE}${lineText}${shown === '' ? '' : `${shown}\u001b[K`}`);
   };
   const emit = (text: string): void => write(`${prefix()}${clean(text)}\n`);
 
@@ -127,10 +132,8 @@ export function createLogger(options: LoggerOptions = {}): ConsoleLogger {
     },
     status(text) {
       if (!tty || !logger.enabled('info')) return;
-      const next = fitWidth(clean(oneLine(text)), (out as { columns?: number }).columns);
-      if (next === shown) return;
-      shown = next;
-      out.write(`\r${next}\u001b[K`);
+      shown = fitWidth(clean(`${program}${oneLine(text)}`), (out as { columns?: number }).columns);
+      out.write(`\r${shown}\u001b[K`);
     },
     clearStatus() {
       if (shown === '') return;

@@ -61,9 +61,9 @@ describe('runMain', () => {
     );
     expect(code).toBe(5);
     expect(out.text()).toBe(
-      '\revents: bundle 1 of 2\u001b[K' +
-        '\r\u001b[Ktool WARNING slow\n\revents: bundle 1 of 2\u001b[K' +
-        '\r\u001b[Ktool: error: FullStory unavailable\n',
+      '\rtool events: bundle 1 of 2\u001b[K' +
+        '\r\u001b[Ktool WARNING slow\ntool events: bundle 1 of 2\u001b[K' +
+        '\r\u001b[K\r\u001b[Ktool: error: FullStory unavailable\n',
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, createLogger, Redactor, resolveLogLevel } from '@fullstory-singer/singer-core';
-import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
+import { MemoryWritable, screenRows } from '@fullstory-singer/singer-core/testing';
 
 describe('createLogger', () => {
   it('writes `LEVEL message key=value` lines', () => {
@@ -69,14 +69,14 @@ describe('createLogger on a terminal', () => {
     log.clearStatus();
     log.info('done');
     expect(out.text()).toBe(
-      '\rbundle 1 of 3, 1.9 MB/s\u001b[K' +
-        '\r\u001b[Ktap-x WARNING retrying\n\rbundle 1 of 3, 1.9 MB/s\u001b[K' +
-        '\rbundle 2 of 3, 2.0 MB/s\u001b[K' +
+      '\rtap-x bundle 1 of 3, 1.9 MB/s\u001b[K' +
+        '\r\u001b[Ktap-x WARNING retrying\ntap-x bundle 1 of 3, 1.9 MB/s\u001b[K' +
+        '\rtap-x bundle 2 of 3, 2.0 MB/s\u001b[K' +
         '\r\u001b[K' +
-        'tap-x INFO done\n',
+        '\r\u001b[Ktap-x INFO done\n',
     );
     // What the screen shows: every log line whole on a row of its own, the live line last.
-    expect(screen(out.text())).toEqual(['tap-x WARNING retrying', 'tap-x INFO done']);
+    expect(screenRows(out.text())).toEqual(['tap-x WARNING retrying', 'tap-x INFO done']);
   });
 
   it('keeps METRIC lines for --log-level debug, and never stamps the time', () => {
@@ -86,7 +86,7 @@ describe('createLogger on a terminal', () => {
     log.info('shown');
     log.level = 'debug';
     log.metric('counter', 'record_count', 6);
-    expect(out.lines()).toEqual(['tap-x INFO shown', 'tap-x DEBUG METRIC: {"type":"counter","metric":"record_count","value":6,"tags":{}}']);
+    expect(screenRows(out.text())).toEqual(['tap-x INFO shown', 'tap-x DEBUG METRIC: {"type":"counter","metric":"record_count","value":6,"tags":{}}']);
   });
 
   it('cuts the status line to the width of the terminal, so it never wraps', () => {
@@ -95,6 +95,13 @@ describe('createLogger on a terminal', () => {
     const log = createLogger({ out });
     log.status('x'.repeat(50));
     expect(out.text()).toBe(`\r${'x'.repeat(18)}…\u001b[K`);
+  });
+
+  it("erases the row before each line, where another program's live line may be (tap | target)", () => {
+    const out = new MemoryWritable({ isTTY: true });
+    out.write('\rtap-x bundle 1 of 3');
+    createLogger({ out, program: 'target-x' }).info('batch job created');
+    expect(screenRows(out.text())).toEqual(['target-x INFO batch job created']);
   });
 
   it('draws no status line off a terminal, nor at a level above info', () => {
@@ -142,32 +149,6 @@ describe('createLogger off a terminal, as the CLIs set it up', () => {
     expect(anchored).toEqual([expected]);
   });
 });
-
-/**
- * The rows a terminal shows after `text`: `\r` returns to the start of the row, `ESC[K` erases to
- * its end, `\n` ends it. The row still being drawn (the live line) is left out.
- */
-function screen(text: string): string[] {
-  const rows: string[] = [];
-  let row = '';
-  let col = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (text.startsWith('\u001b[K', i)) {
-      row = row.slice(0, col);
-      i += 2;
-    } else if (c === '\r') col = 0;
-    else if (c === '\n') {
-      rows.push(row);
-      row = '';
-      col = 0;
-    } else {
-      row = row.slice(0, col) + c + row.slice(col + 1);
-      col++;
-    }
-  }
-  return rows;
-}
 
 describe('resolveLogLevel', () => {
   it('lets --log-level beat LOG_LEVEL, defaulting to info', () => {

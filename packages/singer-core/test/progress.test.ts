@@ -17,7 +17,7 @@ describe('ProgressReporter', () => {
     clock.advance(100);
     progress.update('3 records');
     progress.done('done: 3 records');
-    expect(out.text()).toBe('\r1 record\u001b[K\r3 records\u001b[K\r\u001b[KINFO done: 3 records\n');
+    expect(out.text()).toBe('\r1 record\u001b[K\r3 records\u001b[K\r\u001b[K\r\u001b[KINFO done: 3 records\n');
   });
 
   it('clears the live line when done without a final text', () => {
@@ -63,7 +63,7 @@ describe('ProgressReporter', () => {
     logger.info('a log line');
     // The live line is erased, the log line written whole, and the live line drawn again below it.
     expect(out.text()).toBe(
-      '\revents: bundle 1 of 2, 1.9 MB/s\u001b[K\r\u001b[Ktap-x INFO a log line\n\revents: bundle 1 of 2, 1.9 MB/s\u001b[K',
+      '\rtap-x events: bundle 1 of 2, 1.9 MB/s\u001b[K\r\u001b[Ktap-x INFO a log line\ntap-x events: bundle 1 of 2, 1.9 MB/s\u001b[K',
     );
   });
 
