@@ -12,16 +12,13 @@ export interface ExportBundle {
   stop: number;
 }
 
-// fullstory-api.md §2: export bundles need a key with Admin or Architect permission.
-const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Export bundles';
-
 /**
  * The legacy Data Export v1 API: list completed bundles and download one.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
 export class ExportClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+    super(options);
   }
 
   /**

@@ -33,17 +33,13 @@ export interface Page<T> {
   nextPageToken?: string;
 }
 
-// fullstory-api.md §1/§5: which of 401 and 403 a bad key gets is UNVERIFIED, so both say the same.
-const AUTH_HINT =
-  'check that the key is valid and not revoked; reading import jobs needs a key with Admin or Architect permission';
-
 /**
  * Server API v2 batch imports: create a job, poll it, page through its errors and imports.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
 export class ServerApiClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+    super(options);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from './errors.js';
 import { readTextFile } from './files.js';
-import { describeJsonError, parseJson } from './json.js';
+import { locateJsonError, parseJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 
 /** One metadata entry: `[]` is the stream, `["properties", name]` a top-level field. */
@@ -47,7 +47,8 @@ export async function readCatalogFile(path: string): Promise<Catalog> {
   try {
     doc = parseJson(read.text);
   } catch (err) {
-    throw fail(`not valid JSON (${describeJsonError(err)})`);
+    const { location, reason } = locateJsonError(err, read.text);
+    throw new ConfigError(`catalog file ${path}${location ? `:${location}` : ''}: not valid JSON (${reason})`);
   }
   if (!isObject(doc)) throw fail('expected a JSON object with "streams"');
   if (!Array.isArray(doc.streams)) throw fail('"streams" must be an array');

@@ -32,7 +32,7 @@ export {
   type StandardMetadataOptions,
 } from './catalog.js';
 export { readStateFile, getBookmark, setBookmark, type State } from './state.js';
-export { loadConfig, camelCaseKeys, envVarName, type LoadConfigOptions, type CamelCaseKeys } from './config.js';
+export { loadConfig, camelCaseKeys, envVarName, missingSettingError, type LoadConfigOptions, type CamelCaseKeys } from './config.js';
 export {
   ExitCode,
   SingerError,

@@ -78,7 +78,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     throw new ConfigError('--discover takes no --state, --catalog or --properties');
   }
 
-  const config = await loadTapConfig(opts.config, io.env, redactor);
+  const config = await loadTapConfig(opts.config, io.env, redactor, logger);
   const writer = new MessageWriter(io.stdout);
 
   if (opts.discover) {

@@ -67,6 +67,7 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
     files: opts.config,
     env: io.env,
     redactor: ctx.redactor,
+    logger: ctx.logger,
     overrides: opts.dryRun ? { dry_run: true } : {},
   });
   const output = new MessageWriter(io.stdout);
