@@ -6,7 +6,7 @@ import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
 export interface ExportBundle {
-  /** The bundle id; a `bigint` when it does not fit a double exactly (fullstory-api.md §2.1). */
+  /** The bundle id; a `bigint` when it does not fit a double exactly (FullStory does not say how large ids get). */
   id: number | bigint;
   start: number;
   stop: number;

@@ -96,7 +96,7 @@ export class ServerApiClient extends FullStoryApi {
     const spec: RequestSpec = {
       method: 'GET',
       path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}/${list}`,
-      // fullstory-api.md §6: the parameter is `page_token` (the SDK once misspelt it).
+      // The parameter is `page_token`, as @fullstory/server-api-client sends it since 1.0.0-beta.5 (it had been misspelt).
       searchParams: pageToken === undefined ? undefined : { page_token: pageToken },
       endpoint: `${kind}/batch/${list}`,
     };

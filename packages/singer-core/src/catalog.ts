@@ -1,6 +1,6 @@
 /**
- * Singer catalogs and metadata (getting-started DISCOVERY_MODE.md / SYNC_MODE.md, singer-python
- * metadata.py): reading `--catalog` / legacy `--properties` files, writing standard metadata in
+ * Singer catalogs and metadata (https://github.com/singer-io/getting-started/blob/master/docs/DISCOVERY_MODE.md,
+ * https://github.com/singer-io/getting-started/blob/master/docs/SYNC_MODE.md, singer-python's metadata.py): reading `--catalog` / legacy `--properties` files, writing standard metadata in
  * discovery, and deciding which streams and fields a sync emits.
  */
 import { ConfigError } from './errors.js';
@@ -116,7 +116,7 @@ export function getMetadata(entry: CatalogEntry, breadcrumb: string[]): Record<s
   return found?.metadata ?? {};
 }
 
-/** `true`/`"true"` → true, `false`/`"false"` → false, anything else undefined (SYNC_MODE.md uses strings). */
+/** `true`/`"true"` → true, `false`/`"false"` → false, anything else undefined (the Singer docs' SYNC_MODE.md uses strings). */
 function flag(value: unknown): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;

@@ -1,5 +1,5 @@
 /**
- * The CLI frame shared by tap-fullstory and target-fullstory: the shared flags (commander), the
+ * The CLI frame a tap or target is built on: the shared flags (commander), the
  * `--about` document, and {@link runMain}, the top-level runner that turns any failure into one
  * redacted line on stderr and the documented exit code.
  */
@@ -32,7 +32,7 @@ export interface MainContext {
 
 /** Options of {@link runMain}. */
 export interface RunMainOptions {
-  /** Program name, the prefix of the error line (`tap-fullstory: error: ...`). */
+  /** Program name: the prefix of log lines and of the error line (`tap-example: error: ...`). */
   name: string;
   /** Initial log level; default from `LOG_LEVEL`, else info. The program may change `logger.level`. */
   logLevel?: LogLevel;

@@ -1,6 +1,6 @@
 /**
- * @fullstory-singer/singer-core: the Singer protocol and runtime shared by tap-fullstory and
- * target-fullstory. Knows nothing of FullStory.
+ * @fullstory-singer/singer-core: the Singer protocol and runtime for taps and targets (this
+ * repository's two CLIs are built on it). Knows nothing of FullStory.
  */
 export { parseJson, stringifyJson, describeJsonError } from './json.js';
 export {

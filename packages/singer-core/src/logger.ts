@@ -8,7 +8,7 @@
  *   other line is written and drawn again after it, so no line is ever glued to it. METRIC lines are
  *   logged at debug level there (a person reads this screen; `--log-level debug` shows them).
  * - Elsewhere (a pipe, a cron log, a runner), there is no live line; each line starts with the time
- *   and, when given, the program: `2026-12-01T09:00:00.000Z tap-fullstory INFO message`, so the lines
+ *   and, when given, the program: `2026-12-01T09:00:00.000Z tap-example INFO message`, so the lines
  *   of a tap and a target sharing one log file can be told apart. METRIC lines stay at info level and
  *   keep `INFO METRIC: {...}` intact after that prefix, which is what runners search for (the Meltano
  *   SDK prefixes its own METRIC lines with a time and a logger name in the same way).
@@ -79,7 +79,7 @@ export interface LoggerOptions {
   redactor?: Redactor;
   /** Whether `out` is a terminal. Default: `out.isTTY`. */
   isTTY?: boolean;
-  /** Program name written after the time, before the level (`tap-fullstory INFO ...`). Default: none. */
+  /** Program name written after the time, before the level (`tap-example INFO ...`). Default: none. */
   program?: string;
   /**
    * Start each line with its time (RFC 3339, UTC, milliseconds) when the output is not a terminal.

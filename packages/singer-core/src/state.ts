@@ -1,6 +1,6 @@
 /**
  * Singer state: an opaque JSON object the runner hands back with `--state`. Per-stream bookmarks
- * live under `bookmarks.<tap_stream_id>` (getting-started CONFIG_AND_STATE.md).
+ * live under `bookmarks.<tap_stream_id>` (https://github.com/singer-io/getting-started/blob/master/docs/CONFIG_AND_STATE.md).
  */
 import { ConfigError, InputError } from './errors.js';
 import { readTextFile } from './files.js';
