@@ -8,11 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from 'fullstory-sandbox';
 import { binPath, runBin, type RunBinResult } from '@fullstory-singer/singer-core/testing';
-import { makeTempDir, removeDir } from './helpers.js';
+import { freePort, makeTempDir, removeDir } from './helpers.js';
 
 const KEY = 'config-mistakes-key';
 const USERS = [
@@ -27,15 +26,6 @@ function errorLine(run: RunBinResult, name: string): string {
   const lines = run.stderr.split('\n').filter((line) => line.startsWith(`${name}: error: `));
   expect({ lines: lines.length, stderr: run.stderr }).toEqual({ lines: 1, stderr: expect.any(String) });
   return lines[0]!;
-}
-
-/** A loopback port where nothing listens: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('config mistakes a newcomer makes', () => {
@@ -74,7 +64,7 @@ describe('config mistakes a newcomer makes', () => {
   });
 
   it('a port where nothing listens: exit 2 within seconds, naming the host and base_url (max_retries stays 8)', async () => {
-    const base = `http://127.0.0.1:${await closedPort()}`;
+    const base = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
     const tapRun = await runBin(tap, ['--config', await json('tap-port.json', { api_key: KEY, start_date: '2024-01-01T00:00:00Z', base_url: base })], {
       timeoutMs: 30_000,

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { cleanEnv, makeTempDir, removeDir, repoRoot } from './helpers.js';
+import { cleanEnv, freePort, makeTempDir, removeDir, repoRoot } from './helpers.js';
 
 /** The first ```sh block after `marker` in the README. */
 async function shBlockAfter(marker: string): Promise<string> {
@@ -20,14 +20,6 @@ async function shBlockAfter(marker: string): Promise<string> {
   const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
   if (!block) throw new Error(`README has no sh block after ${marker}`);
   return block[1]!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Whether something accepts connections on the port. */
