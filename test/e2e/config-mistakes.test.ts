@@ -66,13 +66,11 @@ describe('config mistakes a newcomer makes', () => {
   it('a port where nothing listens: exit 2 within seconds, naming the host and base_url (max_retries stays 8)', async () => {
     const base = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const tapRun = await runBin(tap, ['--config', await json('tap-port.json', { api_key: KEY, start_date: '2024-01-01T00:00:00Z', base_url: base })], {
-      timeoutMs: 30_000,
-    });
-    const targetRun = await runBin(target, ['--config', await json('target-port.json', { api_key: KEY, data_type: 'users', base_url: base })], {
-      input: USERS,
-      timeoutMs: 30_000,
-    });
+    // Both at once: each waits out two short backoffs.
+    const [tapRun, targetRun] = await Promise.all([
+      runBin(tap, ['--config', await json('tap-port.json', { api_key: KEY, start_date: '2024-01-01T00:00:00Z', base_url: base })], { timeoutMs: 30_000 }),
+      runBin(target, ['--config', await json('target-port.json', { api_key: KEY, data_type: 'users', base_url: base })], { input: USERS, timeoutMs: 30_000 }),
+    ]);
     expect([tapRun.code, targetRun.code]).toEqual([2, 2]);
     const host = base.replace('http://', '').replace(/\./g, '\\.');
     const says = new RegExp(`cannot reach ${host} \\(base_url ${base.replace(/[./]/g, '\\$&')}\\) after 3 attempts: connect ECONNREFUSED .*; check base_url`);
