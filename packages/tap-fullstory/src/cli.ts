@@ -78,7 +78,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     throw new ConfigError('--discover takes no --state, --catalog or --properties');
   }
 
-  const config = await loadTapConfig(opts.config, io.env, redactor);
+  const config = await loadTapConfig(opts.config, io.env, redactor, logger);
   const writer = new MessageWriter(io.stdout);
 
   if (opts.discover) {
@@ -108,11 +108,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     logger,
   });
   const source = new BundleSource({ client, downloadsPerMinute: config.downloadsPerMinute });
-  const progress = new ProgressReporter({
-    out: io.stderr,
-    redactor,
-    ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}),
-  });
+  const progress = new ProgressReporter({ logger, ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}) });
   logger.info('starting sync', {
     base_url: baseUrl,
     start_date: config.startDate,

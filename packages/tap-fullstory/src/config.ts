@@ -5,7 +5,7 @@
  */
 import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Redactor } from '@fullstory-singer/singer-core';
+import type { JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
 import { unixFromIso } from './cursor.js';
 
 let cachedSchema: JsonSchema | undefined;
@@ -54,6 +54,7 @@ export async function loadTapConfig(
   files: string[],
   env: Record<string, string | undefined>,
   redactor?: Redactor,
+  logger?: Logger,
 ): Promise<TapConfig> {
   const raw = await loadConfig<RawConfig>({
     files,
@@ -62,6 +63,7 @@ export async function loadTapConfig(
     schema: configSchema(),
     secretKeys: ['api_key'],
     ...(redactor ? { redactor } : {}),
+    ...(logger ? { logger } : {}),
   });
   const config: TapConfig = {
     apiKey: raw.api_key,

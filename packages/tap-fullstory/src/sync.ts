@@ -33,7 +33,7 @@ export const EVENTS_KEY_PROPERTIES = ['_sdc_bundle_id', '_sdc_bundle_index'];
 
 /** Where progress lines go (singer-core's ProgressReporter fits). */
 export interface ProgressSink {
-  update(text: string): void;
+  update(text: string, completion?: { done: number; total: number }): void;
   done(text?: string): void;
 }
 
@@ -124,6 +124,7 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
           const mb = (summary.bytes + bytes) / 1e6;
           options.progress?.update(
             `events: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
+            { done: k, total: plan.length },
           );
         },
       });
