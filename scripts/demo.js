@@ -226,7 +226,7 @@ async function readDeadLetters(path) {
 async function targetSummary(logPath) {
   if (!existsSync(logPath)) return undefined;
   const line = (await readFile(logPath, 'utf8')).split('\n').find((l) => / finished records_read=/.test(l));
-  return line?.replace(/^\S+ finished /, '').replace(/ dead_letter=\S+/, '');
+  return line?.replace(/^.* finished /, '').replace(/ dead_letter=\S+/, '');
 }
 
 /** One stored user, short: uid, name, email and properties. */

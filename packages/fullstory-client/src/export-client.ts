@@ -6,14 +6,11 @@ import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
 export interface ExportBundle {
-  /** The bundle id; a `bigint` when it does not fit a double exactly (fullstory-api.md §2.1). */
+  /** The bundle id; a `bigint` when it does not fit a double exactly (FullStory does not say how large ids get). */
   id: number | bigint;
   start: number;
   stop: number;
 }
-
-// fullstory-api.md §2: export bundles need a key with Admin or Architect permission.
-const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Export bundles';
 
 /**
  * The legacy Data Export v1 API: list completed bundles and download one.
@@ -21,7 +18,7 @@ const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Expo
  */
 export class ExportClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+    super(options);
   }
 
   /**

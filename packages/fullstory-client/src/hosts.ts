@@ -18,7 +18,8 @@ export interface ResolveHostsOptions {
   purpose: HostPurpose;
 }
 
-// fullstory-api.md §1: `na1.` keys → api.fullstory.com, `eu1.` keys → api.eu1.fullstory.com (Segment, CLI-TS).
+// `na1.` keys → api.fullstory.com, `eu1.` keys → api.eu1.fullstory.com, as Segment's FullStory destination
+// (github.com/segmentio/action-destinations, destinations/fullstory/data-regions.ts) and FullStory's own CLI do.
 // The legacy export host is export.fullstory.com; an EU export host is UNVERIFIED (no source uses one), so
 // export.eu1.fullstory.com below is our guess by analogy, documented as such in the README.
 const HOSTS: Record<HostPurpose, Record<Region, string>> = {

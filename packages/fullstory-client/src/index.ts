@@ -1,4 +1,4 @@
-// Public API of @fullstory-singer/fullstory-client (see /work/notes/contract.md and README.md).
+// Public API of @fullstory-singer/fullstory-client (see README.md).
 export { resolveHosts, regionFromKey, isLoopbackHost } from './hosts.js';
 export type { Region, HostPurpose, ResolveHostsOptions } from './hosts.js';
 export {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { parseJson } from '@fullstory-singer/singer-core';
 import { FullStoryApi } from './api-base.js';
 import { ApiError } from './errors.js';
+import type { RequestSpec } from './http-core.js';
 import type { ClientOptions } from './options.js';
 import { SignedDownloader, type SecretRegistry } from './signed-download.js';
 
@@ -39,14 +40,12 @@ export interface SegmentExportClientOptions extends ClientOptions {
   secrets?: SecretRegistry;
 }
 
-// https://developer.fullstory.com/server/v2/authentication: exporting needs Architect or Admin.
-const AUTH_HINT = 'the key needs Architect or Admin permission to export data (Segment Export)';
-
 /**
  * The export FullStory supports today: create a Segment Export, poll its operation, get the
  * results' signed `location`, download it (https://help.fullstory.com/hc/en-us/articles/360057606414).
  *
- * The first three calls carry the key and go through the retry policy of every API call. The
+ * The first three calls carry the key and go through the retry policy of every API call; a refused
+ * key's `AuthError` says exporting needs an Admin or Architect key. The
  * download carries **no** key: the location is a signed URL on a storage host, and sending the key
  * there would hand it to a third party (see {@link SignedDownloader}).
  *
@@ -57,7 +56,7 @@ export class SegmentExportClient extends FullStoryApi {
   private readonly downloader: SignedDownloader;
 
   constructor(options: SegmentExportClientOptions) {
-    super(options, AUTH_HINT);
+    super(options);
     this.downloader = new SignedDownloader(options);
   }
 
@@ -81,7 +80,7 @@ export class SegmentExportClient extends FullStoryApi {
   /** Where an operation stands. An unknown `state` counts as still pending (the timeout bounds it). */
   async getOperation(operationId: string): Promise<ExportOperation> {
     const path = `/operations/v1/${encodeURIComponent(operationId)}`;
-    const op = await this.json({ method: 'GET', path, endpoint: 'operations' }, 'operation');
+    const op = await this.json({ method: 'GET', path, endpoint: 'operations', mayBeGone: true }, 'operation');
     if (op['type'] !== undefined && op['type'] !== 'SEARCH_EXPORT') {
       throw unexpected('GET', path, `operation of type ${JSON.stringify(op['type'])}, not SEARCH_EXPORT`);
     }
@@ -102,7 +101,7 @@ export class SegmentExportClient extends FullStoryApi {
   /** A fresh signed location of a search export's file (short-lived: fetch it at once, never keep it). */
   async getLocation(searchExportId: string): Promise<string> {
     const path = `/search/v1/exports/${encodeURIComponent(searchExportId)}/results`;
-    const answer = await this.json({ method: 'GET', path, endpoint: 'search/exports/results' }, 'search export');
+    const answer = await this.json({ method: 'GET', path, endpoint: 'search/exports/results', mayBeGone: true }, 'search export');
     const location = answer['location'];
     if (typeof location !== 'string' || location === '') throw unexpected('GET', path, 'no location');
     return location;
@@ -114,10 +113,7 @@ export class SegmentExportClient extends FullStoryApi {
   }
 
   /** A JSON call whose 2xx answer must be an object; a 404 becomes {@link ExportNotFoundError} naming `what`. */
-  private async json(
-    spec: { method: 'GET' | 'POST'; path: string; body?: string; endpoint: string },
-    what?: string,
-  ): Promise<Record<string, unknown>> {
+  private async json(spec: RequestSpec, what?: string): Promise<Record<string, unknown>> {
     let text: string;
     try {
       ({ text } = await this.http.requestJson(spec));

@@ -33,17 +33,13 @@ export interface Page<T> {
   nextPageToken?: string;
 }
 
-// fullstory-api.md §1/§5: which of 401 and 403 a bad key gets is UNVERIFIED, so both say the same.
-const AUTH_HINT =
-  'check that the key is valid and not revoked; reading import jobs needs a key with Admin or Architect permission';
-
 /**
  * Server API v2 batch imports: create a job, poll it, page through its errors and imports.
  * Errors: `AuthError` (401/403), `ApiError` (other refusals), `UnavailableError` (retries exhausted).
  */
 export class ServerApiClient extends FullStoryApi {
   constructor(options: ClientOptions) {
-    super(options, AUTH_HINT);
+    super(options);
   }
 
   /**
@@ -100,7 +96,7 @@ export class ServerApiClient extends FullStoryApi {
     const spec: RequestSpec = {
       method: 'GET',
       path: `/v2/${kind}/batch/${encodeURIComponent(jobId)}/${list}`,
-      // fullstory-api.md §6: the parameter is `page_token` (the SDK once misspelt it).
+      // The parameter is `page_token`, as @fullstory/server-api-client sends it since 1.0.0-beta.5 (it had been misspelt).
       searchParams: pageToken === undefined ? undefined : { page_token: pageToken },
       endpoint: `${kind}/batch/${list}`,
     };

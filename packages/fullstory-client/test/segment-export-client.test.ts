@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { AuthError, Redactor, UnavailableError } from '@fullstory-singer/singer-core';
+import { AuthError, ConfigError, Redactor, UnavailableError } from '@fullstory-singer/singer-core';
 import { BodyInterruptedError } from '../src/body-stream.js';
 import { ApiError } from '../src/errors.js';
 import { ExportNotFoundError, SegmentExportClient } from '../src/segment-export-client.js';
@@ -81,8 +81,19 @@ describe('SegmentExportClient: the keyed calls', () => {
     expect(await caught(client.getLocation('se-1'))).toBeInstanceOf(ExportNotFoundError);
     const refused = await caught(client.createExport(REQUEST));
     expect(refused).toBeInstanceOf(AuthError);
-    expect(refused.message).toMatch(/Architect or Admin permission to export/);
+    expect(refused.message).toMatch(/403 forbidden\): this call exports user data, so it needs an Admin or Architect key/);
     expect(refused.message).not.toContain(TEST_KEY);
+  });
+});
+
+describe('SegmentExportClient: a 404 before anything succeeded', () => {
+  it('is a gone operation or search export (a resumed run polls a saved one first), but a wrong base_url on create', async () => {
+    const s = await serve((_req, res) => sendJson(res, 404, { code: 'not_found', message: 'no such thing' }));
+    expect(await caught(new SegmentExportClient(testOptions(s.url)).getOperation('saved-op'))).toBeInstanceOf(ExportNotFoundError);
+    expect(await caught(new SegmentExportClient(testOptions(s.url)).getLocation('saved-export'))).toBeInstanceOf(ExportNotFoundError);
+    const create = await caught(new SegmentExportClient(testOptions(s.url)).createExport(REQUEST));
+    expect(create).toBeInstanceOf(ConfigError);
+    expect(create.message).toMatch(/check base_url/);
   });
 });
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * `fullstory-sandbox` CLI: starts the emulator, prints `fullstory-sandbox listening on <url>` as
- * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM.
+ * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM, or when the process
+ * that started it exits.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseJsonLossless } from './json.js';
@@ -26,8 +28,18 @@ const counts = (value: string): number | number[] => {
   return nums.length === 1 ? nums[0]! : nums;
 };
 
+// dist/src/bin.js → the package's package.json, in a checkout and when installed alike.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// The process that started the sandbox, read first thing: read after start-up, it could already be
+// the adopter of an orphan (a parent killed as soon as the listening line appeared).
+const PARENT = process.ppid;
+// How often the sandbox checks that the process that started it is still there.
+const PARENT_CHECK_MS = 500;
+
 const program = new Command('fullstory-sandbox')
   .description('Local emulator of the FullStory Data Export v1, Segment Export and Server API v2, with fault injection')
+  .version(version, '--version', 'print the version and exit')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--port <port>', 'port to bind (0 = any free port)', int('--port'), 0)
   .option('--api-key <key>', 'accepted API key (repeatable; default sandbox-key)', collect)
@@ -112,6 +124,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `npx fullstory-sandbox &` then `kill %1` ends npx but not this process, which would hold its
+  // port as an orphan. An orphan is adopted by another process, so its parent id changes. (Started
+  // by a process that stays, such as a terminal, tmux, systemd or a container's init, it runs on.)
+  setInterval(() => {
+    if (process.ppid !== PARENT) stop('the process that started the sandbox exited');
+  }, PARENT_CHECK_MS).unref();
 }
 
 main().catch((err: unknown) => {

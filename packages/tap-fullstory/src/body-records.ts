@@ -18,7 +18,8 @@ import type { RecordContext, RecordWriter } from './record-writer.js';
 
 /** Where progress lines go (singer-core's ProgressReporter fits). */
 export interface ProgressSink {
-  update(text: string): void;
+  /** `completion`: how many of how many parts are done, when the total is known (the share and the time left are shown). */
+  update(text: string, completion?: { done: number; total: number }): void;
   done(text?: string): void;
 }
 

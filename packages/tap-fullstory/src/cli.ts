@@ -86,7 +86,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     throw new ConfigError('--discover takes no --state, --catalog or --properties');
   }
 
-  const config = await loadTapConfig(opts.config, io.env, redactor);
+  const config = await loadTapConfig(opts.config, io.env, redactor, logger);
   if (config.ignoredSettings.length > 0) {
     logger.warn(`source is ${config.source}: ignoring ${config.ignoredSettings.join(', ')} (read only by the other source)`);
   }
@@ -114,7 +114,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     logger,
     redactor,
     writer: new RecordWriter(writer),
-    progress: new ProgressReporter({ out: io.stderr, redactor, ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}) }),
+    progress: new ProgressReporter({ logger, ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}) }),
     state,
     ...(stateFile !== undefined ? { stateSource: stateFile } : {}),
     selections: selectStreams(config.source, catalog),

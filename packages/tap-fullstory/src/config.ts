@@ -5,7 +5,7 @@
  */
 import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Redactor } from '@fullstory-singer/singer-core';
+import type { JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
 import type { Source } from './streams/types.js';
 import { unixFromIso } from './time.js';
 
@@ -105,6 +105,7 @@ export async function loadTapConfig(
   files: string[],
   env: Record<string, string | undefined>,
   redactor?: Redactor,
+  logger?: Logger,
 ): Promise<TapConfig> {
   const raw = await loadConfig<RawConfig>({
     files,
@@ -113,6 +114,7 @@ export async function loadTapConfig(
     schema: loadingSchema(),
     secretKeys: ['api_key'],
     ...(redactor ? { redactor } : {}),
+    ...(logger ? { logger } : {}),
   });
   const source = raw.source ?? 'data_export';
   const other: Source = source === 'data_export' ? 'segment_export' : 'data_export';

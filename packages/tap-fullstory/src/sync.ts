@@ -106,6 +106,7 @@ export async function syncBundles(options: SyncOptions): Promise<SyncSummary> {
           const mb = (summary.bytes + bytes) / 1e6;
           options.progress?.update(
             `${stream.name}: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
+            { done: k, total: plan.length },
           );
         },
         ...(options.sleep ? { sleep: options.sleep } : {}),

@@ -36,7 +36,7 @@ const bookmarkOf = (run: TapRun, stream: string): Record<string, unknown> | unde
 
 beforeAll(async () => {
   dir = await tempDir();
-  sandbox = await startSandbox({ seed: SEED, bundles: 1, bundleHours: 6, eventsPerBundle: 600, segmentExport: { pendingMs: 100 } });
+  sandbox = await startSandbox({ seed: SEED, bundles: 1, bundleHours: 6, eventsPerBundle: 600, segmentExport: { pendingMs: 100 }, forbiddenKeys: ['na1.standard-key'] });
   config = await configWith('config.json');
 });
 
@@ -165,11 +165,11 @@ describe('source segment_export: settings and exit codes', () => {
       const run = await runTap(['--config', cfg]);
       expect(run.code).toBe(0);
       expect(ofType(run, 'RECORD')).toHaveLength(5);
-      const warnings = run.stderr.split('\n').filter((l) => l.startsWith('WARNING'));
-      expect(warnings).toEqual(['WARNING source is data_export: ignoring segment_id, export_window_seconds, export_delay_seconds (read only by the other source)']);
+      const warnings = run.stderr.split('\n').filter((l) => / WARNING /.test(l));
+      expect(warnings).toEqual([expect.stringMatching(/ WARNING source is data_export: ignoring segment_id, export_window_seconds, export_delay_seconds \(read only by the other source\)$/)]);
       // Defaults alone warn about nothing.
       const plain = await runTap(['--config', await writeJson(dir, 'plain.json', { api_key: 'sandbox-key', start_date: '2024-01-01T00:00:00Z', base_url: legacy.url, downloads_per_minute: 600 })]);
-      expect(plain.stderr).not.toMatch(/WARNING/);
+      expect(plain.stderr).not.toMatch(/ WARNING /);
     } finally {
       await legacy.close();
     }
@@ -204,11 +204,15 @@ describe('source segment_export: settings and exit codes', () => {
     expect(starts).toEqual(new Set(['2024-01-01T00:00:00Z', '2024-01-01T00:30:00Z']));
   });
 
-  it('a refused key: exit 4 saying exports need Architect or Admin; the key is never printed', async () => {
-    const run = await runTap(['--config', await configWith('bad-key.json', { api_key: 'na1.not-a-known-key' })]);
-    expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/Architect or Admin permission to export/);
-    expect(run.stderr).not.toContain('na1.not-a-known-key');
+  it('a key without export permission: exit 4 saying exports need Admin or Architect; an unknown key: exit 4; never printed', async () => {
+    const standard = await runTap(['--config', await configWith('standard-key.json', { api_key: 'na1.standard-key' })]);
+    expect(standard.code).toBe(4);
+    expect(standard.stderr).toMatch(/POST \/segments\/v1\/exports: FullStory refused this call for the API key \(403 forbidden\): this call exports user data, so it needs an Admin or Architect key/);
+    expect(standard.stderr).not.toContain('na1.standard-key');
+    const unknown = await runTap(['--config', await configWith('bad-key.json', { api_key: 'na1.not-a-known-key' })]);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/did not accept the API key \(401/);
+    expect(unknown.stderr).not.toContain('na1.not-a-known-key');
   });
 
   it('a location that is not https is never fetched: exit 5, the state not past the window', async () => {

@@ -13,6 +13,7 @@ import {
   ProgressReporter,
   aboutDocument,
   createCommand,
+  noteTerminalInput,
   parseArgs,
   resolveLogLevel,
   type CommonOptions,
@@ -66,16 +67,18 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
     files: opts.config,
     env: io.env,
     redactor: ctx.redactor,
+    logger: ctx.logger,
     overrides: opts.dryRun ? { dry_run: true } : {},
   });
   const output = new MessageWriter(io.stdout);
+  noteTerminalInput(io.stdin, ctx.logger);
   try {
     await runTarget({
       settings,
       input: io.stdin,
       output,
       logger: ctx.logger,
-      progress: new ProgressReporter({ out: io.stderr, redactor: ctx.redactor }),
+      progress: new ProgressReporter({ logger: ctx.logger }),
       ...(settings.dryRun ? {} : { api: createApi(settings, version, ctx) }),
     });
   } finally {

@@ -5,7 +5,7 @@
  * `streams`) are data and keep their spelling.
  */
 
-import { ConfigError, loadConfig, type JsonSchema, type Redactor } from '@fullstory-singer/singer-core';
+import { loadConfig, missingSettingError, type JsonSchema, type Logger, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
 import type { DataType, MappingField, SourceConfig } from './mapping.js';
 
@@ -63,6 +63,7 @@ export async function loadSettings(options: {
   env: Record<string, string | undefined>;
   redactor?: Redactor;
   overrides?: Record<string, unknown>;
+  logger?: Logger;
 }): Promise<TargetSettings> {
   const raw = await loadConfig<Record<string, unknown>>({
     files: options.files,
@@ -71,10 +72,11 @@ export async function loadSettings(options: {
     schema: settingsSchema(),
     secretKeys: ['api_key'],
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const settings = settingsFromConfig({ ...raw, ...options.overrides });
   if (!settings.dryRun && !settings.apiKey) {
-    throw new ConfigError(`api_key: required (in a config file or ${ENV_PREFIX}_API_KEY) unless dry_run is set`);
+    throw missingSettingError('api_key', ENV_PREFIX, 'not needed with --dry-run');
   }
   return settings;
 }

@@ -12,6 +12,7 @@ import { parseMessageText } from '../reader.js';
 
 export { MemoryWritable, type MemoryWritableOptions } from './memory-writable.js';
 export { runBin, type RunBinOptions, type RunBinResult } from './run-bin.js';
+export { screenRows } from './screen.js';
 
 /**
  * Parses newline-delimited JSON output (e.g. a bin's stdout) losslessly; blank lines are skipped.
