@@ -22,12 +22,8 @@ const ISO_LENGTH = 24;
  * order. Times are compared as ISO strings, which order like the instants they name.
  */
 export function* eventTexts(bundles: readonly BundleMeta[], from: number, to: number): Generator<string> {
-  if (!(from < to)) return;
-  const low = new Date(Math.max(from, -8.64e15)).toISOString();
-  const high = new Date(Math.min(to, 8.64e15)).toISOString();
-  for (const b of bundles) {
-    if (b.source !== 'generated' || !b.events || b.start * 1000 >= to || b.stop * 1000 <= from) continue;
-    const gen = new EventGenerator(b.seed ?? 1, b.id, b.events, { start: b.start, stop: b.stop });
+  const { low, high, generators } = timeline(bundles, from, to);
+  for (const gen of generators) {
     for (let text = gen.next(); text !== undefined; text = gen.next()) {
       const time = eventStartOf(text);
       if (time < low) continue;
@@ -155,12 +151,8 @@ class IndividualTally {
  * reach the window are parsed.
  */
 export function* individualTexts(bundles: readonly BundleMeta[], from: number, to: number): Generator<string> {
-  if (!(from < to)) return;
-  const low = new Date(Math.max(from, -8.64e15)).toISOString();
-  const high = new Date(Math.min(to, 8.64e15)).toISOString();
-  for (const b of bundles) {
-    if (b.source !== 'generated' || !b.events || b.start * 1000 >= to || b.stop * 1000 <= from) continue;
-    const gen = new EventGenerator(b.seed ?? 1, b.id, b.events, { start: b.start, stop: b.stop });
+  const { low, high, generators } = timeline(bundles, from, to);
+  for (const gen of generators) {
     let run: { id: string; texts: string[]; inWindow: boolean } | undefined;
     for (let text = gen.next(); text !== undefined; text = gen.next()) {
       const id = text.slice(INDV_ID.length, text.indexOf(',', INDV_ID.length));
@@ -177,6 +169,23 @@ export function* individualTexts(bundles: readonly BundleMeta[], from: number, t
     }
     if (run?.inWindow) yield tally(run.id, run.texts);
   }
+}
+
+/**
+ * `[from, to)` (ms) as ISO strings, and a generator for each generated bundle that overlaps it, in
+ * timeline order. Empty when `from` is not before `to`.
+ */
+function timeline(bundles: readonly BundleMeta[], from: number, to: number): { low: string; high: string; generators: Generator<EventGenerator> } {
+  const low = new Date(Math.max(from, -8.64e15)).toISOString();
+  const high = new Date(Math.min(to, 8.64e15)).toISOString();
+  function* generators(): Generator<EventGenerator> {
+    if (!(from < to)) return;
+    for (const b of bundles) {
+      if (b.source !== 'generated' || !b.events || b.start * 1000 >= to || b.stop * 1000 <= from) continue;
+      yield new EventGenerator(b.seed ?? 1, b.id, b.events, { start: b.start, stop: b.stop });
+    }
+  }
+  return { low, high, generators: generators() };
 }
 
 /** Every generated event starts with its IndvId. */
