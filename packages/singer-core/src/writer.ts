@@ -60,13 +60,25 @@ export class MessageWriter {
 
   /** Writes a pre-serialised JSON line; `line` must not contain a newline (one is appended). */
   writeLine(line: string): Promise<void> {
+    return this.#write(`${line}\n`);
+  }
+
+  /**
+   * Writes bytes that hold whole lines, each one JSON message ending in `\n` (a batch built by a
+   * producer that never decodes its bytes into a string). The buffer must not be changed afterwards.
+   */
+  writeLines(bytes: Buffer): Promise<void> {
+    return this.#write(bytes);
+  }
+
+  #write(chunk: string | Buffer): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#waiting) {
       // A caller that did not await the previous write: queue behind it, keep the order.
-      return this.#waiting.then(() => this.writeLine(line));
+      return this.#waiting.then(() => this.#write(chunk));
     }
     if (this.#batch && !this.#corked) this.#cork();
-    if (this.#out.write(`${line}\n`)) return Promise.resolve();
+    if (this.#out.write(chunk)) return Promise.resolve();
     this.#waiting = this.#waitForDrain().finally(() => {
       this.#waiting = undefined;
     });
