@@ -7,6 +7,7 @@
 
 import { ConfigError, loadConfig, type JsonSchema, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import type { DataType, MappingField, SourceConfig } from './mapping.js';
 
 /** Per-stream settings (`streams.<name>`). */
@@ -76,6 +77,7 @@ export async function loadSettings(options: {
   if (!settings.dryRun && !settings.apiKey) {
     throw new ConfigError(`api_key: required (in a config file or ${ENV_PREFIX}_API_KEY) unless dry_run is set`);
   }
+  if (settings.apiKey !== undefined) checkApiKey(settings.apiKey);
   return settings;
 }
 
