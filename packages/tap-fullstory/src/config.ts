@@ -6,6 +6,7 @@
 import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
 import type { JsonSchema, Redactor } from '@fullstory-singer/singer-core';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import { unixFromIso } from './cursor.js';
 
 let cachedSchema: JsonSchema | undefined;
@@ -55,14 +56,7 @@ export async function loadTapConfig(
   env: Record<string, string | undefined>,
   redactor?: Redactor,
 ): Promise<TapConfig> {
-  const raw = await loadConfig<RawConfig>({
-    files,
-    env,
-    envPrefix: 'TAP_FULLSTORY',
-    schema: configSchema(),
-    secretKeys: ['api_key'],
-    ...(redactor ? { redactor } : {}),
-  });
+  const raw = await load<RawConfig>(configSchema(), files, env, redactor);
   const config: TapConfig = {
     apiKey: raw.api_key,
     startDate: raw.start_date,
@@ -79,4 +73,35 @@ export async function loadTapConfig(
     throw new ConfigError(`config: end_date (${config.endDate}) must be after start_date (${config.startDate})`);
   }
   return config;
+}
+
+let discoverySchema: JsonSchema | undefined;
+
+/**
+ * Validates the config for `--discover`, which needs no setting: every key is checked as for a
+ * sync (types, unknown keys, an `api_key` HTTP could not carry), but none is required.
+ * @throws ConfigError (exit 2) as {@link loadTapConfig}
+ */
+export async function checkDiscoveryConfig(files: string[], env: Record<string, string | undefined>, redactor?: Redactor): Promise<void> {
+  const { required: _required, $id: _id, ...rest } = configSchema();
+  discoverySchema ??= rest;
+  await load<Partial<RawConfig>>(discoverySchema, files, env, redactor);
+}
+
+async function load<T extends Partial<RawConfig>>(
+  schema: JsonSchema,
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor: Redactor | undefined,
+): Promise<T> {
+  const raw = await loadConfig<T>({
+    files,
+    env,
+    envPrefix: 'TAP_FULLSTORY',
+    schema,
+    secretKeys: ['api_key'],
+    ...(redactor ? { redactor } : {}),
+  });
+  if (raw.api_key !== undefined) checkApiKey(raw.api_key);
+  return raw;
 }
