@@ -66,21 +66,80 @@ const enum Phase {
   Done,
 }
 
-// Character classes of the automaton.
-const enum C {
-  SPACE, NL, LCURB, RCURB, LSQRB, RSQRB, COLON, COMMA, QUOTE, BACKS, SLASH, PLUS, MINUS, POINT, ZERO, DIGIT,
-  LOW_A, LOW_B, LOW_C, LOW_D, LOW_E, LOW_F, LOW_L, LOW_N, LOW_R, LOW_S, LOW_T, LOW_U, ABCDF, UP_E, ETC, CTRL, HIGH,
-}
+// Character classes of the automaton. (Plain constants, not a `const enum`: with isolatedModules
+// an enum member is a property load, which the hot loop cannot afford.)
+const C_SPACE = 0;
+const C_NL = 1;
+const C_LCURB = 2;
+const C_RCURB = 3;
+const C_LSQRB = 4;
+const C_RSQRB = 5;
+const C_COLON = 6;
+const C_COMMA = 7;
+const C_QUOTE = 8;
+const C_BACKS = 9;
+const C_SLASH = 10;
+const C_PLUS = 11;
+const C_MINUS = 12;
+const C_POINT = 13;
+const C_ZERO = 14;
+const C_DIGIT = 15;
+const C_LOW_A = 16;
+const C_LOW_B = 17;
+const C_LOW_C = 18;
+const C_LOW_D = 19;
+const C_LOW_E = 20;
+const C_LOW_F = 21;
+const C_LOW_L = 22;
+const C_LOW_N = 23;
+const C_LOW_R = 24;
+const C_LOW_S = 25;
+const C_LOW_T = 26;
+const C_LOW_U = 27;
+const C_ABCDF = 28;
+const C_UP_E = 29;
+const C_ETC = 30;
+const C_CTRL = 31;
+const C_HIGH = 32;
 const NC = 33;
 
-// States. OK: after a value inside a container; OB: after `{`; KE: after `,` in an object; CO: after
-// a key; VA: after `:` or `,` in an array; AR: after `[`; ST: in a string (the tight loop); ES: after
-// `\`; U1-U4: the hex digits of `\u`; MI, ZE, IN, FR, FS, E1, E2, E3: a number (after `-`, `0`, other
-// integer digits, `.`, fraction digits, `e`, the exponent's sign, exponent digits); T1-T3, F1-F4,
-// N1-N3: inside `true`, `false`, `null`.
-const enum S {
-  OK, OB, KE, CO, VA, AR, ST, ES, U1, U2, U3, U4, MI, ZE, IN, FR, FS, E1, E2, E3, T1, T2, T3, F1, F2, F3, F4, N1, N2, N3,
-}
+// States, each stored as its row's offset in TABLE (state number × NC) so a transition is one
+// add and one load. OK: after a value inside a container; OB: after `{`; KE: after `,` in an
+// object; CO: after a key; VA: after `:` or `,` in an array; AR: after `[`; ST: in a string (the
+// tight loop); ES: after `\`; U1-U4: the hex digits of `\u`; MI, ZE, IN, FR, FS, E1, E2, E3: a
+// number (after `-`, `0`, other integer digits, `.`, fraction digits, `e`, the exponent's sign,
+// exponent digits); T1-T3, F1-F4, N1-N3: inside `true`, `false`, `null`. The number states come
+// after the structural ones and the literal states last: the code below relies on that order.
+const OK = 0 * NC;
+const OB = 1 * NC;
+const KE = 2 * NC;
+const CO = 3 * NC;
+const VA = 4 * NC;
+const AR = 5 * NC;
+const ST = 6 * NC;
+const ES = 7 * NC;
+const U1 = 8 * NC;
+const U2 = 9 * NC;
+const U3 = 10 * NC;
+const U4 = 11 * NC;
+const MI = 12 * NC;
+const ZE = 13 * NC;
+const IN = 14 * NC;
+const FR = 15 * NC;
+const FS = 16 * NC;
+const E1 = 17 * NC;
+const E2 = 18 * NC;
+const E3 = 19 * NC;
+const T1 = 20 * NC;
+const T2 = 21 * NC;
+const T3 = 22 * NC;
+const F1 = 23 * NC;
+const F2 = 24 * NC;
+const F3 = 25 * NC;
+const F4 = 26 * NC;
+const N1 = 27 * NC;
+const N2 = 28 * NC;
+const N3 = 29 * NC;
 const NS = 30;
 
 // Actions: negative entries of the transition table.
@@ -98,7 +157,7 @@ const OBJ = 1;
 const ARR = 2;
 
 const CLASS = new Uint8Array(256);
-const TABLE = new Int8Array(NS * NC).fill(ERR);
+const TABLE = new Int16Array(NS * NC).fill(ERR);
 /** In a string: 0 for a byte that needs nothing, else what it is. */
 const STRING_BYTE = new Uint8Array(256);
 const SB_QUOTE = 1;
@@ -107,111 +166,111 @@ const SB_CONTROL = 3;
 const SB_HIGH = 4;
 
 {
-  for (let b = 0; b < 256; b++) CLASS[b] = b < 0x20 ? C.CTRL : b >= 0x80 ? C.HIGH : C.ETC;
-  const set = (chars: string, c: C): void => {
+  for (let b = 0; b < 256; b++) CLASS[b] = b < 0x20 ? C_CTRL : b >= 0x80 ? C_HIGH : C_ETC;
+  const set = (chars: string, c: number): void => {
     for (const ch of chars) CLASS[ch.charCodeAt(0)] = c;
   };
-  set(' \t', C.SPACE);
-  set('\n\r', C.NL);
-  set('{', C.LCURB);
-  set('}', C.RCURB);
-  set('[', C.LSQRB);
-  set(']', C.RSQRB);
-  set(':', C.COLON);
-  set(',', C.COMMA);
-  set('"', C.QUOTE);
-  set('\\', C.BACKS);
-  set('/', C.SLASH);
-  set('+', C.PLUS);
-  set('-', C.MINUS);
-  set('.', C.POINT);
-  set('0', C.ZERO);
-  set('123456789', C.DIGIT);
-  set('a', C.LOW_A);
-  set('b', C.LOW_B);
-  set('c', C.LOW_C);
-  set('d', C.LOW_D);
-  set('e', C.LOW_E);
-  set('f', C.LOW_F);
-  set('l', C.LOW_L);
-  set('n', C.LOW_N);
-  set('r', C.LOW_R);
-  set('s', C.LOW_S);
-  set('t', C.LOW_T);
-  set('u', C.LOW_U);
-  set('ABCDF', C.ABCDF);
-  set('E', C.UP_E);
+  set(' \t', C_SPACE);
+  set('\n\r', C_NL);
+  set('{', C_LCURB);
+  set('}', C_RCURB);
+  set('[', C_LSQRB);
+  set(']', C_RSQRB);
+  set(':', C_COLON);
+  set(',', C_COMMA);
+  set('"', C_QUOTE);
+  set('\\', C_BACKS);
+  set('/', C_SLASH);
+  set('+', C_PLUS);
+  set('-', C_MINUS);
+  set('.', C_POINT);
+  set('0', C_ZERO);
+  set('123456789', C_DIGIT);
+  set('a', C_LOW_A);
+  set('b', C_LOW_B);
+  set('c', C_LOW_C);
+  set('d', C_LOW_D);
+  set('e', C_LOW_E);
+  set('f', C_LOW_F);
+  set('l', C_LOW_L);
+  set('n', C_LOW_N);
+  set('r', C_LOW_R);
+  set('s', C_LOW_S);
+  set('t', C_LOW_T);
+  set('u', C_LOW_U);
+  set('ABCDF', C_ABCDF);
+  set('E', C_UP_E);
 
-  const on = (state: S, classes: C[], next: number): void => {
-    for (const c of classes) TABLE[state * NC + c] = next;
+  const on = (state: number, classes: number[], next: number): void => {
+    for (const c of classes) TABLE[state + c] = next;
   };
-  const WHITE: C[] = [C.SPACE];
-  const VALUE_STARTS = (state: S): void => {
-    on(state, [C.LCURB], OBJ_OPEN);
-    on(state, [C.LSQRB], ARR_OPEN);
-    on(state, [C.QUOTE], STR_START);
-    on(state, [C.MINUS], S.MI);
-    on(state, [C.ZERO], S.ZE);
-    on(state, [C.DIGIT], S.IN);
-    on(state, [C.LOW_T], S.T1);
-    on(state, [C.LOW_F], S.F1);
-    on(state, [C.LOW_N], S.N1);
+  const WHITE = [C_SPACE];
+  const VALUE_STARTS = (state: number): void => {
+    on(state, [C_LCURB], OBJ_OPEN);
+    on(state, [C_LSQRB], ARR_OPEN);
+    on(state, [C_QUOTE], STR_START);
+    on(state, [C_MINUS], MI);
+    on(state, [C_ZERO], ZE);
+    on(state, [C_DIGIT], IN);
+    on(state, [C_LOW_T], T1);
+    on(state, [C_LOW_F], F1);
+    on(state, [C_LOW_N], N1);
   };
   /** What may follow a complete value: whitespace, `,`, or the container's end. */
-  const VALUE_ENDS = (state: S): void => {
-    on(state, WHITE, S.OK);
-    on(state, [C.NL], NEWLINE);
-    on(state, [C.COMMA], COMMA_NEXT);
-    on(state, [C.RCURB], OBJ_CLOSE);
-    on(state, [C.RSQRB], ARR_CLOSE);
+  const VALUE_ENDS = (state: number): void => {
+    on(state, WHITE, OK);
+    on(state, [C_NL], NEWLINE);
+    on(state, [C_COMMA], COMMA_NEXT);
+    on(state, [C_RCURB], OBJ_CLOSE);
+    on(state, [C_RSQRB], ARR_CLOSE);
   };
-  VALUE_ENDS(S.OK);
-  for (const s of [S.OB, S.KE, S.CO, S.VA, S.AR]) {
+  VALUE_ENDS(OK);
+  for (const s of [OB, KE, CO, VA, AR]) {
     on(s, WHITE, s);
-    on(s, [C.NL], NEWLINE);
+    on(s, [C_NL], NEWLINE);
   }
-  on(S.OB, [C.QUOTE], KEY_START);
-  on(S.OB, [C.RCURB], OBJ_CLOSE);
-  on(S.KE, [C.QUOTE], KEY_START);
-  on(S.CO, [C.COLON], S.VA);
-  VALUE_STARTS(S.VA);
-  VALUE_STARTS(S.AR);
-  on(S.AR, [C.RSQRB], ARR_CLOSE);
-  on(S.ES, [C.QUOTE, C.BACKS, C.SLASH, C.LOW_B, C.LOW_F, C.LOW_N, C.LOW_R, C.LOW_T], S.ST);
-  on(S.ES, [C.LOW_U], S.U1);
-  const HEX: C[] = [C.ZERO, C.DIGIT, C.LOW_A, C.LOW_B, C.LOW_C, C.LOW_D, C.LOW_E, C.LOW_F, C.ABCDF, C.UP_E];
-  on(S.U1, HEX, S.U2);
-  on(S.U2, HEX, S.U3);
-  on(S.U3, HEX, S.U4);
-  on(S.U4, HEX, S.ST);
-  on(S.MI, [C.ZERO], S.ZE);
-  on(S.MI, [C.DIGIT], S.IN);
-  VALUE_ENDS(S.ZE);
-  on(S.ZE, [C.POINT], S.FR);
-  on(S.ZE, [C.LOW_E, C.UP_E], S.E1);
-  VALUE_ENDS(S.IN);
-  on(S.IN, [C.ZERO, C.DIGIT], S.IN);
-  on(S.IN, [C.POINT], S.FR);
-  on(S.IN, [C.LOW_E, C.UP_E], S.E1);
-  on(S.FR, [C.ZERO, C.DIGIT], S.FS);
-  VALUE_ENDS(S.FS);
-  on(S.FS, [C.ZERO, C.DIGIT], S.FS);
-  on(S.FS, [C.LOW_E, C.UP_E], S.E1);
-  on(S.E1, [C.PLUS, C.MINUS], S.E2);
-  on(S.E1, [C.ZERO, C.DIGIT], S.E3);
-  on(S.E2, [C.ZERO, C.DIGIT], S.E3);
-  VALUE_ENDS(S.E3);
-  on(S.E3, [C.ZERO, C.DIGIT], S.E3);
-  on(S.T1, [C.LOW_R], S.T2);
-  on(S.T2, [C.LOW_U], S.T3);
-  on(S.T3, [C.LOW_E], S.OK);
-  on(S.F1, [C.LOW_A], S.F2);
-  on(S.F2, [C.LOW_L], S.F3);
-  on(S.F3, [C.LOW_S], S.F4);
-  on(S.F4, [C.LOW_E], S.OK);
-  on(S.N1, [C.LOW_U], S.N2);
-  on(S.N2, [C.LOW_L], S.N3);
-  on(S.N3, [C.LOW_L], S.OK);
+  on(OB, [C_QUOTE], KEY_START);
+  on(OB, [C_RCURB], OBJ_CLOSE);
+  on(KE, [C_QUOTE], KEY_START);
+  on(CO, [C_COLON], VA);
+  VALUE_STARTS(VA);
+  VALUE_STARTS(AR);
+  on(AR, [C_RSQRB], ARR_CLOSE);
+  on(ES, [C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
+  on(ES, [C_LOW_U], U1);
+  const HEX = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_C, C_LOW_D, C_LOW_E, C_LOW_F, C_ABCDF, C_UP_E];
+  on(U1, HEX, U2);
+  on(U2, HEX, U3);
+  on(U3, HEX, U4);
+  on(U4, HEX, ST);
+  on(MI, [C_ZERO], ZE);
+  on(MI, [C_DIGIT], IN);
+  VALUE_ENDS(ZE);
+  on(ZE, [C_POINT], FR);
+  on(ZE, [C_LOW_E, C_UP_E], E1);
+  VALUE_ENDS(IN);
+  on(IN, [C_ZERO, C_DIGIT], IN);
+  on(IN, [C_POINT], FR);
+  on(IN, [C_LOW_E, C_UP_E], E1);
+  on(FR, [C_ZERO, C_DIGIT], FS);
+  VALUE_ENDS(FS);
+  on(FS, [C_ZERO, C_DIGIT], FS);
+  on(FS, [C_LOW_E, C_UP_E], E1);
+  on(E1, [C_PLUS, C_MINUS], E2);
+  on(E1, [C_ZERO, C_DIGIT], E3);
+  on(E2, [C_ZERO, C_DIGIT], E3);
+  VALUE_ENDS(E3);
+  on(E3, [C_ZERO, C_DIGIT], E3);
+  on(T1, [C_LOW_R], T2);
+  on(T2, [C_LOW_U], T3);
+  on(T3, [C_LOW_E], OK);
+  on(F1, [C_LOW_A], F2);
+  on(F2, [C_LOW_L], F3);
+  on(F3, [C_LOW_S], F4);
+  on(F4, [C_LOW_E], OK);
+  on(N1, [C_LOW_U], N2);
+  on(N2, [C_LOW_L], N3);
+  on(N3, [C_LOW_L], OK);
 
   for (let b = 0; b < 0x20; b++) STRING_BYTE[b] = SB_CONTROL;
   for (let b = 0x80; b < 256; b++) STRING_BYTE[b] = SB_HIGH;
@@ -241,7 +300,7 @@ function isWhitespace(c: number): boolean {
 export class ArraySplitter {
   private phase = Phase.BeforeArray;
   /** The automaton's state inside an element. */
-  private state: number = S.OB;
+  private state = OB;
   /** Whether the string being read is a key (it is followed by `:`) or a value. */
   private stringIsKey = false;
   /** The first byte of a top-level key is in the next chunk: look at it there. */
@@ -309,7 +368,7 @@ export class ArraySplitter {
             i++;
           } else if (c === OPEN_BRACE) {
             this.phase = Phase.InElement;
-            this.state = S.OB;
+            this.state = OB;
             this.stack[0] = OBJ;
             this.depth = 1;
             this.flags = 0;
@@ -358,79 +417,99 @@ export class ArraySplitter {
 
   /**
    * Runs the automaton over an element from `i`; returns the index just past its closing brace,
-   * or -1 when the chunk ends first (the state is kept for the next chunk).
+   * or -1 when the chunk ends first (the state is kept for the next chunk). The state lives in
+   * locals while the loop runs, and is written back when it returns.
    */
   private scanElement(chunk: Buffer, i: number): number {
     const n = chunk.length;
     let state = this.state;
     let depth = this.depth;
     let stack = this.stack;
+    let isKey = this.stringIsKey;
+    let flags = this.flags;
+    let nonAscii = this.nonAscii;
     if (this.keyStartPending) {
       this.keyStartPending = false;
-      this.checkKeyStart(chunk[i]!);
+      flags |= keyStartFlag(chunk[i]!);
     }
     while (i < n) {
-      if (state === S.ST) {
+      if (state === ST) {
         // The tight loop: most of a bundle's bytes are inside strings.
-        let b = 0;
         let kind = 0;
-        while (i < n) {
-          b = chunk[i]!;
-          kind = STRING_BYTE[b]!;
-          if (kind !== 0) break;
-          i++;
-        }
+        while (i < n && (kind = STRING_BYTE[chunk[i]!]!) === 0) i++;
         if (i === n) break;
         i++;
         if (kind === SB_QUOTE) {
           // Shortcuts for what most often follows (each does what the table would): `":"` or
           // `":` + a value after a key, `","` after a value string in an object.
-          if (this.stringIsKey) {
-            state = S.CO;
+          if (isKey) {
+            state = CO;
             if (i + 1 < n && chunk[i] === COLON) {
-              state = S.VA;
               i++;
+              state = VA;
               if (chunk[i] === QUOTE) {
                 i++;
-                state = S.ST;
-                this.stringIsKey = false;
+                state = ST;
+                isKey = false;
               }
             }
           } else {
-            state = S.OK;
+            state = OK;
             if (i + 2 < n && chunk[i] === COMMA && chunk[i + 1] === QUOTE && stack[depth - 1] === OBJ) {
               i += 2;
-              state = S.ST;
-              this.stringIsKey = true;
-              if (depth === 1) this.checkKeyStart(chunk[i]!);
+              state = ST;
+              isKey = true;
+              if (depth === 1) flags |= keyStartFlag(chunk[i]!);
             }
           }
-        } else if (kind === SB_BACKSLASH) state = S.ES;
-        else if (kind === SB_HIGH) this.nonAscii = true;
-        else throw this.invalid(`a raw control character (${describe(b)}) in a string`, i - 1, n);
+        } else if (kind === SB_BACKSLASH) {
+          state = ES;
+        } else if (kind === SB_HIGH) {
+          nonAscii = true;
+        } else {
+          throw this.invalid(`a raw control character (${describe(chunk[i - 1]!)}) in a string`, i - 1, n);
+        }
         continue;
       }
       const c = chunk[i++]!;
-      const next = TABLE[state * NC + CLASS[c]!]!;
+      const next = TABLE[state + CLASS[c]!]!;
       if (next >= 0) {
         state = next;
+        if (state === IN || state === FS || state === E3) {
+          // The rest of a run of digits (ids are 16 of them).
+          let d = 0;
+          while (i < n && (d = chunk[i]!) >= 0x30 && d <= 0x39) i++;
+        }
         continue;
       }
       switch (next) {
         case KEY_START:
-          state = S.ST;
-          this.stringIsKey = true;
+          state = ST;
+          isKey = true;
           if (depth === 1) {
-            if (i < n) this.checkKeyStart(chunk[i]!);
+            if (i < n) flags |= keyStartFlag(chunk[i]!);
             else this.keyStartPending = true;
           }
           break;
         case STR_START:
-          state = S.ST;
-          this.stringIsKey = false;
+          state = ST;
+          isKey = false;
           break;
         case COMMA_NEXT:
-          state = stack[depth - 1] === OBJ ? S.KE : S.VA;
+          if (stack[depth - 1] !== OBJ) {
+            state = VA;
+          } else if (i < n && chunk[i] === QUOTE) {
+            // The key that follows (the common case after a number or a literal), as KEY_START does.
+            i++;
+            state = ST;
+            isKey = true;
+            if (depth === 1) {
+              if (i < n) flags |= keyStartFlag(chunk[i]!);
+              else this.keyStartPending = true;
+            }
+          } else {
+            state = KE;
+          }
           break;
         case OBJ_OPEN:
         case ARR_OPEN:
@@ -440,35 +519,37 @@ export class ArraySplitter {
             stack = this.stack = bigger;
           }
           stack[depth++] = next === OBJ_OPEN ? OBJ : ARR;
-          state = next === OBJ_OPEN ? S.OB : S.AR;
+          state = next === OBJ_OPEN ? OB : AR;
           break;
         case OBJ_CLOSE:
         case ARR_CLOSE:
           if (stack[depth - 1] !== (next === OBJ_CLOSE ? OBJ : ARR)) throw this.invalid(`a mismatched ${describe(c)}`, i - 1, n);
           depth--;
-          state = S.OK;
+          state = OK;
           if (depth === 0) {
-            this.state = state;
-            this.depth = 0;
+            this.save(OK, 0, isKey, flags, nonAscii);
             return i;
           }
           break;
         case NEWLINE:
-          this.flags |= ElementFlags.NEWLINE;
+          flags |= ElementFlags.NEWLINE;
           // A newline ends a number as a space does; elsewhere it is whitespace.
-          if (state >= S.MI) state = S.OK;
+          if (state >= MI) state = OK;
           break;
         default:
           throw this.invalid(unexpected(state, c), i - 1, n);
       }
     }
-    this.state = state;
-    this.depth = depth;
+    this.save(state, depth, isKey, flags, nonAscii);
     return -1;
   }
 
-  private checkKeyStart(b: number): void {
-    if (b === UNDERSCORE || b === BACKSLASH) this.flags |= ElementFlags.RESERVED_KEY;
+  private save(state: number, depth: number, isKey: boolean, flags: number, nonAscii: boolean): void {
+    this.state = state;
+    this.depth = depth;
+    this.stringIsKey = isKey;
+    this.flags = flags;
+    this.nonAscii = nonAscii;
   }
 
   private finishElement(chunk: Buffer, start: number, end: number): void {
@@ -511,16 +592,21 @@ export class ArraySplitter {
   }
 }
 
+/** RESERVED_KEY when `b`, the first byte of a top-level key, may start `_sdc_...` (a `_`, or an escape). */
+function keyStartFlag(b: number): number {
+  return b === UNDERSCORE || b === BACKSLASH ? ElementFlags.RESERVED_KEY : 0;
+}
+
 /** What went wrong at byte `c` in `state`, in words. */
 function unexpected(state: number, c: number): string {
   const found = describe(c);
-  if (state === S.ES) return `an invalid escape \\${String.fromCharCode(c)}`;
-  if (state >= S.U1 && state <= S.U4) return `a \\u escape with ${found} instead of a hex digit`;
-  if (state >= S.MI && state <= S.E3) return `a malformed number (${found})`;
-  if (state >= S.T1) return `a misspelt literal (${found})`;
-  if (state === S.CO) return `${found} where ':' should follow a key`;
-  if (state === S.OB || state === S.KE) return `${found} where a key should start`;
-  if (state === S.VA || state === S.AR) return `${found} where a value should start`;
+  if (state === ES) return `an invalid escape \\${String.fromCharCode(c)}`;
+  if (state >= U1 && state <= U4) return `a \\u escape with ${found} instead of a hex digit`;
+  if (state >= MI && state <= E3) return `a malformed number (${found})`;
+  if (state >= T1) return `a misspelt literal (${found})`;
+  if (state === CO) return `${found} where ':' should follow a key`;
+  if (state === OB || state === KE) return `${found} where a key should start`;
+  if (state === VA || state === AR) return `${found} where a value should start`;
   return `${found} after a value (a ',' or a closing bracket is missing)`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `tap-fullstory` program (spec/tap.md "Command line"): parses flags, loads config, state and
+ * The `tap-fullstory` program (README "Usage"): parses flags, loads config, state and
  * catalog, then discovers or syncs. Streams, environment and clock are passed in, so tests can run
  * it in-process; `bin.ts` wires it to the real process.
  */

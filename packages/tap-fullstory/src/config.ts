@@ -1,5 +1,5 @@
 /**
- * The tap's settings (spec/tap.md "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
+ * The tap's settings (README "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
  * environment variables by singer-core, validated against `schemas/config/tap-fullstory.json`
  * (unknown keys are errors), then camelCased once, here.
  */

@@ -1,5 +1,5 @@
 /**
- * The bundle-aware cursor of the `events` stream (spec/tap.md "The bundle-aware cursor"), as pure
+ * The bundle-aware cursor of the `events` stream (README "State and the bundle-aware cursor"), as pure
  * functions: reading the bookmark from a state object (the current shape or the Python tap's
  * legacy one), deciding where listing starts and which bundles to fetch, and building the STATE
  * values written after a checkpoint or a whole bundle.

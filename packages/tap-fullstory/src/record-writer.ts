@@ -56,11 +56,14 @@ export interface BundleRepairs {
   badUtf8: { count: number; first: number } | undefined;
 }
 
-/** The fields the tap adds to every record (the head above writes them); an event's own members of these names are dropped. */
+/** The fields `startBundle`'s head puts first in every record; an event's own members of these names are dropped. */
 const KEY_FIELDS: ReadonlySet<string> = new Set(['_sdc_bundle_id', '_sdc_bundle_index']);
 
 const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
 const NEWLINE = 0x0a;
+const CLOSE_BRACE_BYTES = Buffer.from('}');
+const NEWLINE_BYTES = Buffer.from('\n');
 
 /** Builds RECORD lines from raw elements and writes them in batches. See the module comment. */
 export class RecordWriter {
@@ -70,8 +73,10 @@ export class RecordWriter {
   /** Completed batches waiting to be written. */
   private full: Buffer[] = [];
   private ctx: BundleContext | undefined;
-  private head = '';
-  private tail = '';
+  /** The RECORD line up to `"_sdc_bundle_index":`. */
+  private headBytes: Buffer = Buffer.alloc(0);
+  /** `,"time_extracted":"…"}`. */
+  private tailBytes: Buffer = Buffer.alloc(0);
   private repairs: BundleRepairs = { ownKeyFields: undefined, badUtf8: undefined };
   /** RECORD lines queued so far (all bundles). */
   records = 0;
@@ -87,8 +92,11 @@ export class RecordWriter {
   /** Sets the bundle the next records belong to. */
   startBundle(ctx: BundleContext): void {
     this.ctx = ctx;
-    this.head = `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{"_sdc_bundle_id":${String(ctx.bundleId)},"_sdc_bundle_index":`;
-    this.tail = `,"time_extracted":${JSON.stringify(ctx.timeExtracted)}}`;
+    this.headBytes = Buffer.from(
+      `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{"_sdc_bundle_id":${String(ctx.bundleId)},"_sdc_bundle_index":`,
+      'utf8',
+    );
+    this.tailBytes = Buffer.from(`,"time_extracted":${JSON.stringify(ctx.timeExtracted)}}`, 'utf8');
     this.repairs = { ownKeyFields: undefined, badUtf8: undefined };
   }
 
@@ -113,22 +121,28 @@ export class RecordWriter {
     let p = start + 1;
     while (p < end && (chunk[p] === 0x20 || chunk[p] === 0x09)) p++;
     const empty = chunk[p] === CLOSE_BRACE;
-    // `{"_sdc_bundle_index":i,` + rest after '{', or `...:i}` for an empty object.
-    const head = this.head + index + (empty ? '}' : ',');
+    const head = this.headBytes;
+    const tail = this.tailBytes;
     const bodyLen = empty ? 0 : end - start - 1;
-    const need = head.length + bodyLen + this.tail.length + 1;
+    // head, up to 16 digits of the index, ',' or '}', the event after its '{', tail, newline
+    const need = head.length + 17 + bodyLen + tail.length + 1;
     if (this.len + need > this.cap) {
       this.rotate();
       if (need > this.cap) {
-        this.full.push(Buffer.concat([Buffer.from(head, 'latin1'), chunk.subarray(start + 1, empty ? start + 1 : end), Buffer.from(`${this.tail}\n`, 'latin1')]));
+        this.full.push(Buffer.concat([head, Buffer.from(`${index}${empty ? '}' : ','}`), chunk.subarray(start + 1, empty ? start + 1 : end), tail, NEWLINE_BYTES]));
         return;
       }
     }
+    // Byte by byte for the short parts: cheaper than a string write or a copy call each.
     const buf = this.buf;
-    this.len += buf.write(head, this.len, 'latin1');
-    if (!empty) this.len += chunk.copy(buf, this.len, start + 1, end);
-    this.len += buf.write(this.tail, this.len, 'latin1');
-    buf[this.len++] = NEWLINE;
+    let len = this.len;
+    for (let k = 0; k < head.length; k++) buf[len++] = head[k]!;
+    len = writeDecimal(buf, len, index);
+    buf[len++] = empty ? CLOSE_BRACE : COMMA;
+    if (!empty) len += chunk.copy(buf, len, start + 1, end);
+    for (let k = 0; k < tail.length; k++) buf[len++] = tail[k]!;
+    buf[len++] = NEWLINE;
+    this.len = len;
   }
 
   /** Queues any message (a STATE) after everything queued so far. */
@@ -159,7 +173,7 @@ export class RecordWriter {
       end = bytes.length;
       this.repairs.badUtf8 = note(this.repairs.badUtf8, index);
     }
-    const parts: Buffer[] = [Buffer.from(this.head + index, 'latin1')];
+    const parts: Buffer[] = [this.headBytes, Buffer.from(String(index))];
     let ownKeyFields = false;
     for (const member of topLevelMembers(bytes, start, end)) {
       const key = decodeKey(bytes, member.keyStart, member.keyEnd);
@@ -171,7 +185,7 @@ export class RecordWriter {
       parts.push(COMMA_BYTES, compact(bytes, member.keyStart, member.end));
     }
     if (ownKeyFields) this.repairs.ownKeyFields = note(this.repairs.ownKeyFields, index);
-    parts.push(Buffer.from(`}${this.tail}\n`, 'latin1'));
+    parts.push(CLOSE_BRACE_BYTES, this.tailBytes, NEWLINE_BYTES);
     this.appendLine(Buffer.concat(parts));
   }
 
@@ -197,6 +211,18 @@ export class RecordWriter {
 }
 
 const COMMA_BYTES = Buffer.from(',');
+
+/** Writes the decimal digits of the non-negative integer `n` at `at`; returns the index after them. */
+function writeDecimal(buf: Buffer, at: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  const end = at + digits;
+  for (let k = end - 1; k >= at; k--) {
+    buf[k] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return end;
+}
 
 function note(seen: { count: number; first: number } | undefined, index: number): { count: number; first: number } {
   return seen === undefined ? { count: 1, first: index } : { count: seen.count + 1, first: seen.first };

@@ -1,7 +1,7 @@
 /**
  * The sync of the `events` stream: list bundles from the cursor, then for each bundle in order
  * download → decode → split and validate → RECORD lines, with mid-bundle checkpoints and a STATE
- * after each bundle emitted whole (spec/tap.md "The bundle-aware cursor").
+ * after each bundle emitted whole (README "State and the bundle-aware cursor").
  *
  * Failure rule: a bundle body that breaks off, stalls, or turns out truncated, corrupt or holding
  * an event that is not valid JSON is downloaded again (up to `maxRetries` times, with backoff) and
