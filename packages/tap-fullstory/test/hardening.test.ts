@@ -5,13 +5,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateBundleEvents, startSandbox } from 'fullstory-sandbox';
+import { startSandbox } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import type { Catalog } from '@fullstory-singer/singer-core';
 import { binPath, removeTempDir, runBin, tempDir } from '@fullstory-singer/singer-core/testing';
 import { isoFromUnix } from '../src/cursor.js';
-import { bookmarks, ofType, recordKeys, runTap, writeJson } from './helpers.js';
-import type { TapRun } from './helpers.js';
+import { bookmarks, keysFrom, ofType, recordKeys, runTap, servedBundles, writeJson } from './helpers.js';
+import type { ServedBundle, TapRun } from './helpers.js';
 
 const SEED = 23;
 const SIZES = [40, 30, 20];
@@ -22,10 +22,10 @@ let sandbox: Sandbox;
 let dir: string;
 let config: string;
 /** The exact JSON text of every served event, per bundle. */
-let served: Array<{ id: number | bigint; start: number; stop: number; texts: string[] }>;
+let served: ServedBundle[];
 
 function keysOf(from: Array<[number, number]>): string[] {
-  return from.flatMap(([b, first]) => served[b]!.texts.slice(first).map((_, i) => `${String(served[b]!.id)}:${first + i}`));
+  return keysFrom(served, from);
 }
 
 /** Every stdout line is one JSON document (what a target reads). */
@@ -54,12 +54,7 @@ async function configWith(name: string, extra: Record<string, unknown>): Promise
 beforeAll(async () => {
   dir = await tempDir();
   sandbox = await startSandbox({ bundles: 3, eventsPerBundle: SIZES, seed: SEED, downloadsPerMinute: 0 });
-  served = sandbox.bundles().map((b) => ({
-    id: b.id,
-    start: b.start,
-    stop: b.stop,
-    texts: [...generateBundleEvents(SEED, b.id, b.events!, { start: b.start, stop: b.stop })],
-  }));
+  served = servedBundles(sandbox, SEED);
   config = await configWith('config.json', {});
 });
 
