@@ -133,14 +133,15 @@ export class RecordWriter {
         return;
       }
     }
-    // Byte by byte for the short parts: cheaper than a string write or a copy call each.
+    // TypedArray#set for the fixed parts: several times cheaper than writing a string per record.
     const buf = this.buf;
     let len = this.len;
-    for (let k = 0; k < head.length; k++) buf[len++] = head[k]!;
-    len = writeDecimal(buf, len, index);
+    buf.set(head, len);
+    len = writeDecimal(buf, len + head.length, index);
     buf[len++] = empty ? CLOSE_BRACE : COMMA;
     if (!empty) len += chunk.copy(buf, len, start + 1, end);
-    for (let k = 0; k < tail.length; k++) buf[len++] = tail[k]!;
+    buf.set(tail, len);
+    len += tail.length;
     buf[len++] = NEWLINE;
     this.len = len;
   }
