@@ -121,10 +121,9 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
     const planned = planBundles(listed, cursor, endSeconds);
     plan = planned.bundles;
     if (planned.stale.length > 0) {
-      const bookmark = cursor.lastBundleStop ?? 'the bundles before them';
       logger.warn(
-        `export/list answered ${planned.stale.length} bundle(s) that end at or before ${bookmark} ` +
-          `(ids ${planned.stale.map((b) => String(b.id)).join(', ')}); they were emitted before and are skipped`,
+        `export/list answered ${planned.stale.length} bundle(s) that end no later than the bookmark or an earlier bundle ` +
+          `(ids ${planned.stale.map((b) => String(b.id)).join(', ')}): skipped, so the bookmark never goes back`,
       );
     }
     logger.info(`found ${plan.length} bundle(s) to sync`, { listed: listed.length, list_calls: source.listCalls });
