@@ -319,6 +319,8 @@ export class ArraySplitter {
   bytes = 0;
   /** Bytes after the array that were not whitespace or NULs, if any (ignored). */
   trailing: TrailingBytes | undefined;
+  /** Every byte pushed after the array's `]` (padding included). */
+  bytesAfterArray = 0;
 
   constructor(
     private readonly onElement: ElementHandler,
@@ -571,6 +573,7 @@ export class ArraySplitter {
 
   /** After the array: whitespace and NULs are padding; anything else is counted and ignored. */
   private skipTrailing(chunk: Buffer, i: number): void {
+    this.bytesAfterArray += chunk.length - i;
     for (; i < chunk.length; i++) {
       const c = chunk[i]!;
       if (this.trailing !== undefined) {

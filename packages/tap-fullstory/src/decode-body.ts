@@ -22,6 +22,11 @@ import type { ZlibOptions } from 'node:zlib';
 const INFLATE_CHUNK = 512 * 1024;
 /** Inflated bytes zlib may hold ahead of the scanner. */
 const INFLATE_READ_AHEAD = 2 * 1024 * 1024;
+/**
+ * Bytes after the gzip data read before the rest is let go: enough to tell padding from other
+ * bytes, and a body that never ends after a complete bundle cannot keep the tap busy.
+ */
+export const MAX_BYTES_AFTER_DATA = 1024 * 1024;
 
 /** Options of {@link decodeBody}. */
 export interface DecodeOptions {
@@ -195,14 +200,15 @@ async function nextIsGzipMember(source: ByteSource, options: DecodeOptions): Pro
   }
   let bytes = 0;
   let first: number | undefined;
-  for (let chunk: Buffer | undefined = head; chunk !== undefined; chunk = await source.next()) {
+  for (let chunk: Buffer | undefined = head; chunk !== undefined && bytes <= MAX_BYTES_AFTER_DATA; chunk = await source.next()) {
     for (const c of chunk) {
       if (first === undefined && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0) first = c;
     }
     bytes += chunk.length;
   }
   if (first !== undefined) {
-    options.onNotice?.(`${bytes} byte(s) after the end of the gzip data were ignored (starting with byte 0x${first.toString(16).padStart(2, '0')})`);
+    const count = bytes > MAX_BYTES_AFTER_DATA ? `more than ${MAX_BYTES_AFTER_DATA}` : String(bytes);
+    options.onNotice?.(`${count} byte(s) after the end of the gzip data were ignored (starting with byte 0x${first.toString(16).padStart(2, '0')})`);
   }
   return false;
 }

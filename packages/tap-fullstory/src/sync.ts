@@ -31,7 +31,7 @@ import {
   unixFromIso,
 } from './cursor.js';
 import type { EventsCursor, PlannedBundle } from './cursor.js';
-import { decodeBody, isZlibError } from './decode-body.js';
+import { MAX_BYTES_AFTER_DATA, decodeBody, isZlibError } from './decode-body.js';
 import { abortableSleep } from './pacer.js';
 import type { RecordWriter } from './record-writer.js';
 
@@ -306,6 +306,8 @@ async function emitBundle(
         splitter.push(chunk);
         await writer.drain();
         options.onProgress(records, bytes + splitter.bytes);
+        // Past a complete array, a body that goes on and on is let go.
+        if (splitter.bytesAfterArray > MAX_BYTES_AFTER_DATA) break;
       }
       splitter.end();
       bytes += splitter.bytes;
@@ -360,9 +362,8 @@ function logRepairs(logger: Logger, bundle: PlannedBundle, writer: RecordWriter,
     );
   }
   if (splitter.trailing) {
-    logger.warn(
-      `bundle ${bundle.id}: ${splitter.trailing.bytes} byte(s) after the end of its array were ignored (starting with ${splitter.trailing.first})`,
-    );
+    const count = splitter.bytesAfterArray > MAX_BYTES_AFTER_DATA ? `more than ${MAX_BYTES_AFTER_DATA}` : String(splitter.trailing.bytes);
+    logger.warn(`bundle ${bundle.id}: ${count} byte(s) after the end of its array were ignored (starting with ${splitter.trailing.first})`);
   }
   for (const text of notices) logger.warn(`bundle ${bundle.id}: ${text}`);
 }

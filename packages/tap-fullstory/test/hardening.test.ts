@@ -145,6 +145,14 @@ describe('5. bytes after the gzip data', () => {
     sandbox.reset();
   });
 
+  it('a body that goes on after the gzip data is let go after 1 MiB, with one warning', async () => {
+    sandbox.addFaults({ ...GET, times: 1, action: 'trailing_bytes', text: 'x'.repeat(1536 * 1024) });
+    const run = await runTap(['--config', config]);
+    expect(run.code).toBe(0);
+    expect(recordKeys(run)).toEqual(keysOf([[0, 0], [1, 0], [2, 0]]));
+    expect(warnings(run)).toEqual([expect.stringMatching(/bundle \d+: more than 1048576 byte\(s\) after the end of the gzip data were ignored \(starting with byte 0x78\)/)]);
+  });
+
   it('after a plain JSON body too', async () => {
     const plain = await startSandbox({ bundles: 1, eventsPerBundle: 5, seed: SEED, downloadsPerMinute: 0, downloadEncoding: 'identity' });
     try {
