@@ -21,7 +21,7 @@ import type { ZlibOptions } from 'node:zlib';
  */
 const INFLATE_CHUNK = 512 * 1024;
 /** Inflated bytes zlib may hold ahead of the scanner. */
-const INFLATE_READ_AHEAD = 2 * 1024 * 1024;
+const INFLATE_READ_AHEAD = 1024 * 1024;
 /**
  * Bytes after the gzip data read before the rest is let go: enough to tell padding from other
  * bytes, and a body that never ends after a complete bundle cannot keep the tap busy.
