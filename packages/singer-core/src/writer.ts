@@ -65,20 +65,21 @@ export class MessageWriter {
 
   /**
    * Writes bytes that hold whole lines, each one JSON message ending in `\n` (a batch built by a
-   * producer that never decodes its bytes into a string). The buffer must not be changed afterwards.
+   * producer that never decodes its bytes into a string). The buffer must not be changed until
+   * `released` is called: then the stream no longer holds it, and the producer may reuse it.
    */
-  writeLines(bytes: Buffer): Promise<void> {
-    return this.#write(bytes);
+  writeLines(bytes: Buffer, released?: () => void): Promise<void> {
+    return this.#write(bytes, released);
   }
 
-  #write(chunk: string | Buffer): Promise<void> {
+  #write(chunk: string | Buffer, released?: () => void): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#waiting) {
       // A caller that did not await the previous write: queue behind it, keep the order.
-      return this.#waiting.then(() => this.#write(chunk));
+      return this.#waiting.then(() => this.#write(chunk, released));
     }
     if (this.#batch && !this.#corked) this.#cork();
-    if (this.#out.write(chunk)) return Promise.resolve();
+    if (this.#out.write(chunk, released === undefined ? undefined : () => released())) return Promise.resolve();
     this.#waiting = this.#waitForDrain().finally(() => {
       this.#waiting = undefined;
     });

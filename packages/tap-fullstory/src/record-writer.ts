@@ -27,9 +27,12 @@ import { stringifyJson } from '@fullstory-singer/singer-core';
 import type { SingerMessage } from '@fullstory-singer/singer-core';
 import { ElementFlags } from './array-splitter.js';
 
-/** Where batches go: a singer-core MessageWriter (or anything with its `writeLines`). */
+/**
+ * Where batches go: a singer-core MessageWriter (or anything with its `writeLines`). `released` is
+ * called once the sink no longer holds `bytes`, so the buffer can be used for another batch.
+ */
 export interface LineSink {
-  writeLines(bytes: Buffer): Promise<void>;
+  writeLines(bytes: Buffer, released?: () => void): Promise<void>;
 }
 
 /** What every record of one bundle shares. */
@@ -70,8 +73,13 @@ export class RecordWriter {
   private readonly cap: number;
   private buf: Buffer;
   private len = 0;
-  /** Completed batches waiting to be written. */
-  private full: Buffer[] = [];
+  /** Completed batches waiting to be written: their buffer and how much of it holds lines. */
+  private full: Array<{ buf: Buffer; len: number }> = [];
+  /**
+   * Batch buffers the sink has released, to fill again: a new 64 KiB buffer per batch would make
+   * V8 collect garbage for the external memory alone (a tenth of the run on a piped stdout).
+   */
+  private spare: Buffer[] = [];
   private ctx: BundleContext | undefined;
   /** The RECORD line up to `"_sdc_bundle_index":`. */
   private headBytes: Buffer = Buffer.alloc(0);
@@ -129,7 +137,8 @@ export class RecordWriter {
     if (this.len + need > this.cap) {
       this.rotate();
       if (need > this.cap) {
-        this.full.push(Buffer.concat([head, Buffer.from(`${index}${empty ? '}' : ','}`), chunk.subarray(start + 1, empty ? start + 1 : end), tail, NEWLINE_BYTES]));
+        const line = Buffer.concat([head, Buffer.from(`${index}${empty ? '}' : ','}`), chunk.subarray(start + 1, empty ? start + 1 : end), tail, NEWLINE_BYTES]);
+        this.full.push({ buf: line, len: line.length });
         return;
       }
     }
@@ -156,7 +165,10 @@ export class RecordWriter {
     if (this.full.length === 0) return;
     const batches = this.full;
     this.full = [];
-    for (const batch of batches) await this.sink.writeLines(batch);
+    for (const { buf, len } of batches) {
+      const reusable = buf.length === this.cap;
+      await this.sink.writeLines(len === buf.length ? buf : buf.subarray(0, len), reusable ? () => this.spare.push(buf) : undefined);
+    }
   }
 
   /** Writes everything queued, awaiting backpressure. */
@@ -195,18 +207,18 @@ export class RecordWriter {
     if (this.len + line.length > this.cap) {
       this.rotate();
       if (line.length > this.cap) {
-        this.full.push(line);
+        this.full.push({ buf: line, len: line.length });
         return;
       }
     }
     this.len += line.copy(this.buf, this.len);
   }
 
-  /** Moves the current buffer's lines to the queue and starts a new buffer (a queued one is never reused). */
+  /** Moves the current buffer's lines to the queue and starts another buffer (a queued one is not touched until released). */
   private rotate(): void {
     if (this.len === 0) return;
-    this.full.push(this.buf.subarray(0, this.len));
-    this.buf = Buffer.allocUnsafe(this.cap);
+    this.full.push({ buf: this.buf, len: this.len });
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.cap);
     this.len = 0;
   }
 }

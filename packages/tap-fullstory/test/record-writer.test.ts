@@ -95,6 +95,36 @@ describe('RecordWriter', () => {
     expect(w.bundleRepairs.badUtf8).toEqual({ count: 1, first: 0 });
   });
 
+  it('fills a batch buffer again only once the sink released it', async () => {
+    // A sink that keeps each buffer for a while (as a stream's queue does), then releases it.
+    const held: Array<{ bytes: Buffer; copy: Buffer; release: (() => void) | undefined }> = [];
+    const sink = {
+      writeLines(bytes: Buffer, released?: () => void): Promise<void> {
+        held.push({ bytes, copy: Buffer.from(bytes), release: released });
+        if (held.length > 3) held[held.length - 4]!.release?.();
+        return Promise.resolve();
+      },
+    };
+    // 8 KiB batches: each new one is its own ArrayBuffer (smaller ones come from Node's shared pool).
+    const w = new RecordWriter(sink, { batchBytes: 8192 });
+    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS });
+    const events = 2000;
+    for (let first = 0; first < events; first += 100) {
+      writeAll(w, `[${Array.from({ length: 100 }, (_, i) => `{"i":${first + i},"pad":"${'x'.repeat(40)}"}`).join(',')}]`, first);
+      await w.drain();
+    }
+    await w.flush();
+    // Every buffer the sink still holds has the bytes it had when it was written.
+    for (const h of held.slice(-3)) expect(h.bytes.equals(h.copy)).toBe(true);
+    const lines = Buffer.concat(held.map((h) => h.copy)).toString('utf8').trimEnd().split('\n');
+    expect(lines.map((l) => (parseJson(l) as { record: { _sdc_bundle_index: number } }).record._sdc_bundle_index)).toEqual(
+      Array.from({ length: events }, (_, i) => i),
+    );
+    // Released buffers were filled again: far fewer distinct buffers than batches.
+    expect(held.length).toBeGreaterThan(20);
+    expect(new Set(held.map((h) => h.bytes.buffer)).size).toBeLessThanOrEqual(8);
+  });
+
   it('batches many lines into few writes, keeps STATE after the records before it, and handles lines larger than a batch', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink, { batchBytes: 1024 });
