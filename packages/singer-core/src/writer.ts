@@ -36,11 +36,13 @@ export class MessageWriter {
   #error: Error | undefined;
   #waiting: Promise<void> | undefined;
   readonly #batch: boolean;
+  readonly #releasesChunks: boolean;
   #corked = false;
 
   constructor(out: NodeJS.WritableStream = process.stdout, options: MessageWriterOptions = {}) {
     this.#out = out;
     this.#endStream = options.endStream ?? (out !== process.stdout && out !== process.stderr);
+    this.#releasesChunks = out === process.stdout || out === process.stderr;
     this.#batch =
       options.batch ?? (typeof (out as { _writev?: unknown })._writev === 'function' && typeof (out as { cork?: unknown }).cork === 'function');
     out.on('error', (err: Error) => {
@@ -66,10 +68,13 @@ export class MessageWriter {
   /**
    * Writes bytes that hold whole lines, each one JSON message ending in `\n` (a batch built by a
    * producer that never decodes its bytes into a string). The buffer must not be changed until
-   * `released` is called: then the stream no longer holds it, and the producer may reuse it.
+   * `released` is called: then the bytes have left the process and the producer may reuse the
+   * buffer. `released` is only ever called for `process.stdout` and `process.stderr`, which hand
+   * each chunk to the operating system before its write callback runs; another stream (a
+   * PassThrough, a test's memory stream) may keep the chunk itself, so its buffers are never released.
    */
   writeLines(bytes: Buffer, released?: () => void): Promise<void> {
-    return this.#write(bytes, released);
+    return this.#write(bytes, this.#releasesChunks ? released : undefined);
   }
 
   #write(chunk: string | Buffer, released?: () => void): Promise<void> {
