@@ -11,6 +11,14 @@ function read(resultsDir, name) {
 
 const n = (value) => (value === undefined || value === null ? '–' : Number(value).toLocaleString('en-US'));
 
+/** When a result was measured and how busy the machine was: results of different runs can share a table's page. */
+function measuredOn(result) {
+  const m = result?.machine;
+  if (!m) return [];
+  const load = m.loadAverage1m === undefined ? '' : `, load average ${m.loadAverage1m} when it started`;
+  return [`Measured on ${m.date.slice(0, 10)}${load}.`, ''];
+}
+
 function tapRow(result, label) {
   if (!result) return `| ${label} | not measured | | | | | | |`;
   const floor = result.floor ? `${n(result.floor.eventsPerSecond)} ev/s, ${n(result.floor.uncompressedMBPerSecond)} MB/s` : '–';
@@ -42,6 +50,7 @@ function referenceSection(result) {
     '|---|---|---|---|---|---|---|---|---|',
     `| ${n(result.records)} | ${n(result.bundle.gzipMB)} / ${n(result.bundle.uncompressedMB)} | **${rate(result.tap)}** | ${rate(result.floor)} | **${result.ratio}** | ${rate(result.zcatFloor)} | **${result.ratioToZcat}** | ${n(result.tap.cpuSeconds)} s | ${n(result.tap.peakRssMB)} MB |`,
     '',
+    ...measuredOn(result),
     "The tap's time is the whole process, start-up included (about 0.4 s of module loading on these machines); the",
     "gunzip floor's is the decompression alone.",
     '',
@@ -93,6 +102,7 @@ export async function writeBenchmarksMd({ resultsDir, path }) {
     tapRow(tap1, '1,000,000 events'),
     tapRow(tap5, '5,000,000 events (memory)'),
     '',
+    ...measuredOn(tap1 ?? tap5),
   ];
   if (tap1?.bundle?.gzipMB && tap1.bundle.uncompressedMB) {
     const ratio = Math.round(tap1.bundle.uncompressedMB / tap1.bundle.gzipMB);
