@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringifyJson } from './json.js';
-import type { FaultRule, RequestLogEntry } from './types.js';
+import type { ExportFaultAction, FaultRule, RequestLogEntry } from './types.js';
 
 /** One request in flight. */
 export interface Exchange {
@@ -19,6 +19,8 @@ export interface Exchange {
   entry?: RequestLogEntry;
   /** A truncate / mid-body stall fault to apply to the body. */
   bodyFault?: { action: 'truncate' | 'stall'; rule: FaultRule };
+  /** A fault of the Data Export answer itself, applied by its handler. */
+  exportFault?: { action: ExportFaultAction; rule: FaultRule };
 }
 
 /** Thrown by handlers to answer `{code, message}` with a status. */

@@ -157,8 +157,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (fault.action === 'stall' && fault.rule.after_bytes === undefined) {
         await delay(fault.rule.ms ?? 0);
         if (res.destroyed) return;
-      } else {
+      } else if (fault.action === 'stall' || fault.action === 'truncate') {
         x.bodyFault = { action: fault.action, rule: fault.rule };
+      } else {
+        x.exportFault = { action: fault.action, rule: fault.rule };
       }
     }
     try {

@@ -126,7 +126,15 @@ export interface RequestLogEntry {
 }
 
 /** What a fault rule does. */
-export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate';
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | ExportFaultAction;
+
+/**
+ * Faults of the Data Export answers themselves (see README "Faults"): `stale_list` answers
+ * `export/list` as if `start` were 0; `string_ids` lists each `Id` as a decimal string; `bad_event`
+ * serves a generated bundle with event `index` replaced by `text`; `trailing_bytes` appends `text`
+ * after the body (after the gzip data when gzipped).
+ */
+export type ExportFaultAction = 'stale_list' | 'string_ids' | 'bad_event' | 'trailing_bytes';
 
 /**
  * A scripted fault. Matching requests (method, path prefix) get the fault instead of (or before)
@@ -139,7 +147,7 @@ export interface FaultRule {
   path?: string;
   /** How many matching requests get the fault before the rule disarms. Default 1; unlimited when `probability` is set and `times` is not. */
   times?: number;
-  /** `status` (default when `status` is set), `reset`, `stall` or `truncate`. */
+  /** `status` (default when `status` is set), `reset`, `stall`, `truncate`, or one of {@link ExportFaultAction}. */
   action?: FaultAction;
   /** Status to answer (action `status`). */
   status?: number;
@@ -151,6 +159,10 @@ export interface FaultRule {
   ms?: number;
   /** For `truncate`: bytes of the body sent before the socket is destroyed. For `stall`: bytes sent before the pause. */
   after_bytes?: number;
+  /** For `bad_event`: the 0-based index of the event to replace. */
+  index?: number;
+  /** For `bad_event` and `trailing_bytes`: the bytes, one per character (U+0000 to U+00FF, written as latin1). */
+  text?: string;
   /** Apply to each matching request with this probability (drawn from a PRNG seeded by `seed`). */
   probability?: number;
   /** Seed for `probability` draws. Default 1. */

@@ -1,5 +1,5 @@
 /**
- * The `tap-fullstory` program (spec/tap.md "Command line"): parses flags, loads config, state and
+ * The `tap-fullstory` program (README "Usage"): parses flags, loads config, state and
  * catalog, then discovers or syncs. Streams, environment and clock are passed in, so tests can run
  * it in-process; `bin.ts` wires it to the real process.
  */
@@ -14,10 +14,10 @@ import {
   readStateFile,
   resolveLogLevel,
 } from '@fullstory-singer/singer-core';
-import type { Catalog, CommonOptions, MainContext } from '@fullstory-singer/singer-core';
+import type { Catalog, CommonOptions, Logger, MainContext } from '@fullstory-singer/singer-core';
 import { ExportClient, resolveHosts } from '@fullstory-singer/fullstory-client';
 import { BundleSource } from './bundle-source.js';
-import { configSchema, loadTapConfig } from './config.js';
+import { checkDiscoveryConfig, configSchema, loadTapConfig } from './config.js';
 import { discoverCatalog, resolveSelection } from './discovery.js';
 import { RecordWriter } from './record-writer.js';
 import { syncEvents } from './sync.js';
@@ -36,6 +36,8 @@ export interface TapIo {
   stderr: NodeJS.WritableStream;
   /** Whether stderr is a terminal (live progress line); default from `stderr.isTTY`. */
   isTTY?: boolean;
+  /** Aborted to stop gracefully (the first SIGINT or SIGTERM, see singer-core's installStopSignals). */
+  signal?: AbortSignal;
 }
 
 interface TapOptions extends CommonOptions {
@@ -78,23 +80,24 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     throw new ConfigError('--discover takes no --state, --catalog or --properties');
   }
 
-  const config = await loadTapConfig(opts.config, io.env, redactor, logger);
-  const writer = new MessageWriter(io.stdout);
-
   if (opts.discover) {
+    // The catalog is the same for every account: no key is needed, but given settings are still checked.
+    await checkDiscoveryConfig(opts.config, io.env, redactor, logger);
+    const writer = new MessageWriter(io.stdout);
     await writer.writeJson(discoverCatalog());
     await writer.end();
     return 0;
   }
 
+  const config = await loadTapConfig(opts.config, io.env, redactor);
+  const writer = new MessageWriter(io.stdout);
   const stateFile = opts.state;
-  const state = stateFile !== undefined ? await readStateFile(stateFile) : {};
+  const state = stateFile !== undefined ? await readState(stateFile, logger) : {};
   const catalogFile = opts.catalog ?? opts.properties;
   const catalog: Catalog | undefined = catalogFile !== undefined ? await readCatalogFile(catalogFile) : undefined;
   const selection = resolveSelection(catalog);
 
   const baseUrl = resolveHosts({
-    apiKey: config.apiKey,
     purpose: 'export',
     ...(config.region ? { region: config.region } : {}),
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
@@ -107,7 +110,14 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     maxRetries: config.maxRetries,
     logger,
   });
-  const source = new BundleSource({ client, downloadsPerMinute: config.downloadsPerMinute });
+  const source = new BundleSource({
+    client,
+    downloadsPerMinute: config.downloadsPerMinute,
+    onWait: (ms) => {
+      // A paced wait is otherwise a silent minute at the default of 2 downloads a minute.
+      if (ms >= 1000) logger.info(`next download in ${Math.round(ms / 1000)} s: downloads_per_minute=${config.downloadsPerMinute}`);
+    },
+  });
   const progress = new ProgressReporter({ logger, ...(io.isTTY !== undefined ? { isTTY: io.isTTY } : {}) });
   logger.info('starting sync', {
     base_url: baseUrl,
@@ -130,6 +140,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     selected: selection.selected,
     schema: selection.schema,
     dropFields: selection.dropFields,
+    ...(io.signal ? { signal: io.signal } : {}),
   });
   await writer.end();
   logger.info('sync complete', {
@@ -139,6 +150,20 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     downloads: source.downloads,
   });
   return 0;
+}
+
+/**
+ * Reads the `--state` file. A file holding a whole STATE message (`{"type":"STATE","value":{...}}`,
+ * e.g. the tap's last stdout line saved as is) is unwrapped to its value, with one INFO line.
+ */
+async function readState(file: string, logger: Logger): Promise<Record<string, unknown>> {
+  const doc = await readStateFile(file);
+  const value = doc['value'];
+  if (doc['type'] === 'STATE' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    logger.info(`state file ${file} holds a whole STATE message; reading its "value"`);
+    return value as Record<string, unknown>;
+  }
+  return doc;
 }
 
 function writeText(out: NodeJS.WritableStream, text: string): Promise<void> {

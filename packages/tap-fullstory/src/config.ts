@@ -1,11 +1,12 @@
 /**
- * The tap's settings (spec/tap.md "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
+ * The tap's settings (README "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
  * environment variables by singer-core, validated against `schemas/config/tap-fullstory.json`
  * (unknown keys are errors), then camelCased once, here.
  */
 import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
 import type { JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import { unixFromIso } from './cursor.js';
 
 let cachedSchema: JsonSchema | undefined;
@@ -56,15 +57,7 @@ export async function loadTapConfig(
   redactor?: Redactor,
   logger?: Logger,
 ): Promise<TapConfig> {
-  const raw = await loadConfig<RawConfig>({
-    files,
-    env,
-    envPrefix: 'TAP_FULLSTORY',
-    schema: configSchema(),
-    secretKeys: ['api_key'],
-    ...(redactor ? { redactor } : {}),
-    ...(logger ? { logger } : {}),
-  });
+  const raw = await load<RawConfig>(configSchema(), files, env, redactor, logger);
   const config: TapConfig = {
     apiKey: raw.api_key,
     startDate: raw.start_date,
@@ -81,4 +74,42 @@ export async function loadTapConfig(
     throw new ConfigError(`config: end_date (${config.endDate}) must be after start_date (${config.startDate})`);
   }
   return config;
+}
+
+let discoverySchema: JsonSchema | undefined;
+
+/**
+ * Validates the config for `--discover`, which needs no setting: every key is checked as for a
+ * sync (types, unknown keys, an `api_key` HTTP could not carry), but none is required.
+ * @throws ConfigError (exit 2) as {@link loadTapConfig}
+ */
+export async function checkDiscoveryConfig(
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor?: Redactor,
+  logger?: Logger,
+): Promise<void> {
+  const { required: _required, $id: _id, ...rest } = configSchema();
+  discoverySchema ??= rest;
+  await load<Partial<RawConfig>>(discoverySchema, files, env, redactor, logger);
+}
+
+async function load<T extends Partial<RawConfig>>(
+  schema: JsonSchema,
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor: Redactor | undefined,
+  logger: Logger | undefined,
+): Promise<T> {
+  const raw = await loadConfig<T>({
+    files,
+    env,
+    envPrefix: 'TAP_FULLSTORY',
+    schema,
+    secretKeys: ['api_key'],
+    ...(redactor ? { redactor } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  if (raw.api_key !== undefined) checkApiKey(raw.api_key);
+  return raw;
 }

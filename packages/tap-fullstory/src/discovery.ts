@@ -1,6 +1,6 @@
 /**
  * Discovery and selection of the `events` stream: the catalog `--discover` prints, and what a
- * `--catalog` selects (spec/tap.md "Stream events").
+ * `--catalog` selects (README "The `events` stream").
  */
 import { loadSchema } from '@fullstory-singer/schemas';
 import { isStreamSelected, selectedFields, standardMetadata } from '@fullstory-singer/singer-core';
