@@ -2,20 +2,22 @@
 // `npm run bench` (after `npm run build`): the benchmarks of the quality bar, against the local
 // sandbox. Figures, not pass/fail. Benchmarks are not tests and never run in `npm test`.
 //
-//   npm run bench                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
+//   npm run bench                 tap on the reference bundle (200,000 events, + gunzip and zcat floors),
+//                                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
 //                                 tap with source segment_export on one window of 1,000,000 events (+ floor and ratio),
 //                                 target 1,000,000 records with default settings and with batch_size 5000,
 //                                 target 2,000,000 records with batch_size 5000, and 1,000,000 / 2,000,000 with the
 //                                 target's heap capped at 160 MB (is memory flat in input size?);
 //                                 writes bench/results/*.json and BENCHMARKS.md
-//   npm run bench -- --quick      a tenth of the sizes, no 5,000,000 run; results to bench/tmp/results only
+//   npm run bench -- --quick      the reference bundle, a tenth of the other sizes, no 5,000,000 run; results to
+//                                 bench/tmp/results only
 //   npm run bench -- --only tap   (or segment, or target) one part
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchSegmentExport } from './segment-export.js';
-import { benchTap } from './tap.js';
+import { benchTap, benchTapReference } from './tap.js';
 import { benchTarget } from './target.js';
 import { bins, resultsDir, root, tmpDir } from './lib/paths.js';
 import { writeBenchmarksMd } from './report.js';
@@ -56,6 +58,7 @@ async function main() {
   const targetRecords = 1_000_000 / scale;
   const runs = [];
   if (only === undefined || only === 'tap') {
+    runs.push({ file: 'tap-reference-200000', run: () => benchTapReference({ log }) });
     runs.push({ file: `tap-${tapEvents}`, run: () => benchTap({ events: tapEvents, floor: true, log }) });
     if (!quick) runs.push({ file: 'tap-5000000', run: () => benchTap({ events: 5_000_000, floor: true, log }) });
   }

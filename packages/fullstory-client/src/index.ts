@@ -1,5 +1,6 @@
 // Public API of @fullstory-singer/fullstory-client (see README.md).
-export { resolveHosts, regionFromKey, isLoopbackHost } from './hosts.js';
+export { resolveHosts, isLoopbackHost } from './hosts.js';
+export { checkApiKey } from './api-key.js';
 export type { Region, HostPurpose, ResolveHostsOptions } from './hosts.js';
 export {
   isRetryableStatus,

@@ -166,8 +166,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (res.destroyed) return;
       } else if (fault.action === 'fail' || fault.action === 'pending') {
         x.operationFault = { action: fault.action, rule: fault.rule };
-      } else {
+      } else if (fault.action === 'stall' || fault.action === 'truncate') {
         x.bodyFault = { action: fault.action, rule: fault.rule };
+      } else {
+        x.exportFault = { action: fault.action, rule: fault.rule };
       }
     }
     try {

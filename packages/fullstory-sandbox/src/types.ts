@@ -128,8 +128,19 @@ export interface RequestLogEntry {
   fault?: FaultAction;
 }
 
-/** What a fault rule does. `fail` and `pending` apply to `POST /segments/v1/exports`: the operation it creates ends FAILED, or stays PENDING for `ms`. */
-export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | 'fail' | 'pending';
+/**
+ * What a fault rule does. `fail` and `pending` apply to `POST /segments/v1/exports`: the operation it
+ * creates ends FAILED, or stays PENDING for `ms`.
+ */
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | ExportFaultAction | 'fail' | 'pending';
+
+/**
+ * Faults of the Data Export answers themselves (see README "Faults"): `stale_list` answers
+ * `export/list` as if `start` were 0; `string_ids` lists each `Id` as a decimal string; `bad_event`
+ * serves a generated bundle with event `index` replaced by `text`; `trailing_bytes` appends `text`
+ * after the body (after the gzip data when gzipped).
+ */
+export type ExportFaultAction = 'stale_list' | 'string_ids' | 'bad_event' | 'trailing_bytes';
 
 /**
  * A scripted fault. Matching requests (method, path prefix) get the fault instead of (or before)
@@ -142,7 +153,7 @@ export interface FaultRule {
   path?: string;
   /** How many matching requests get the fault before the rule disarms. Default 1; unlimited when `probability` is set and `times` is not. */
   times?: number;
-  /** `status` (default when `status` is set), `reset`, `stall` or `truncate`. */
+  /** `status` (default when `status` is set), `reset`, `stall`, `truncate`, or one of {@link ExportFaultAction}. */
   action?: FaultAction;
   /** Status to answer (action `status`). */
   status?: number;
@@ -154,6 +165,10 @@ export interface FaultRule {
   ms?: number;
   /** For `truncate`: bytes of the body sent before the socket is destroyed. For `stall`: bytes sent before the pause. */
   after_bytes?: number;
+  /** For `bad_event`: the 0-based index of the event to replace. */
+  index?: number;
+  /** For `bad_event` and `trailing_bytes`: the bytes, one per character (U+0000 to U+00FF, written as latin1). */
+  text?: string;
   /** Apply to each matching request with this probability (drawn from a PRNG seeded by `seed`). */
   probability?: number;
   /** Seed for `probability` draws. Default 1. */

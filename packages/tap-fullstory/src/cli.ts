@@ -1,5 +1,5 @@
 /**
- * The `tap-fullstory` program (spec/tap.md "Command line"): parses flags, loads config, state and
+ * The `tap-fullstory` program (README "Usage"): parses flags, loads config, state and
  * catalog, then discovers or syncs. Streams, environment and clock are passed in, so tests can run
  * it in-process; `bin.ts` wires it to the real process.
  */
@@ -14,13 +14,12 @@ import {
   readStateFile,
   resolveLogLevel,
 } from '@fullstory-singer/singer-core';
-import type { Catalog, CommonOptions, MainContext } from '@fullstory-singer/singer-core';
-import type { Logger, Redactor } from '@fullstory-singer/singer-core';
+import type { Catalog, CommonOptions, Logger, MainContext, Redactor } from '@fullstory-singer/singer-core';
 import { ExportClient, SegmentExportClient, resolveHosts } from '@fullstory-singer/fullstory-client';
 import type { ClientOptions } from '@fullstory-singer/fullstory-client';
 import type { ProgressSink } from './body-records.js';
 import { BundleSource } from './bundle-source.js';
-import { configSchema, loadTapConfig } from './config.js';
+import { checkDiscoveryConfig, configSchema, loadTapConfig } from './config.js';
 import type { TapConfig } from './config.js';
 import { discoverCatalog, selectStreams } from './discovery.js';
 import type { StreamSelection } from './discovery.js';
@@ -44,6 +43,8 @@ export interface TapIo {
   stderr: NodeJS.WritableStream;
   /** Whether stderr is a terminal (live progress line); default from `stderr.isTTY`. */
   isTTY?: boolean;
+  /** Aborted to stop gracefully (the first SIGINT or SIGTERM, see singer-core's installStopSignals). */
+  signal?: AbortSignal;
 }
 
 interface TapOptions extends CommonOptions {
@@ -86,27 +87,28 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     throw new ConfigError('--discover takes no --state, --catalog or --properties');
   }
 
+  if (opts.discover) {
+    // The catalog is the same for every account: no key is needed, but given settings are still checked.
+    const source = await checkDiscoveryConfig(opts.config, io.env, redactor, logger);
+    const writer = new MessageWriter(io.stdout);
+    await writer.writeJson(discoverCatalog(source));
+    await writer.end();
+    return 0;
+  }
+
   const config = await loadTapConfig(opts.config, io.env, redactor, logger);
   if (config.ignoredSettings.length > 0) {
     logger.warn(`source is ${config.source}: ignoring ${config.ignoredSettings.join(', ')} (read only by the other source)`);
   }
   const writer = new MessageWriter(io.stdout);
-
-  if (opts.discover) {
-    await writer.writeJson(discoverCatalog(config.source));
-    await writer.end();
-    return 0;
-  }
-
   const stateFile = opts.state;
-  const state = stateFile !== undefined ? await readStateFile(stateFile) : {};
+  const state = stateFile !== undefined ? await readState(stateFile, logger) : {};
   const catalogFile = opts.catalog ?? opts.properties;
   const catalog: Catalog | undefined = catalogFile !== undefined ? await readCatalogFile(catalogFile) : undefined;
   const run: SourceRun = {
     config,
     // Resolved before anything runs: a bad base_url is a config error (exit 2), said first.
     baseUrl: resolveHosts({
-      apiKey: config.apiKey,
       purpose: config.source === 'data_export' ? 'export' : 'api',
       ...(config.region ? { region: config.region } : {}),
       ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
@@ -119,6 +121,7 @@ export async function tapMain(ctx: MainContext, io: TapIo): Promise<number> {
     ...(stateFile !== undefined ? { stateSource: stateFile } : {}),
     selections: selectStreams(config.source, catalog),
     userAgent: config.userAgent ?? `${PACKAGE.name}/${PACKAGE.version}`,
+    ...(io.signal ? { signal: io.signal } : {}),
   };
   logger.info('starting sync', {
     source: config.source,
@@ -146,6 +149,7 @@ interface SourceRun {
   stateSource?: string;
   selections: StreamSelection[];
   userAgent: string;
+  signal?: AbortSignal;
 }
 
 /** The settings both FullStory clients take. */
@@ -164,7 +168,14 @@ function clientOptions(run: SourceRun): ClientOptions {
 async function runDataExport(run: SourceRun): Promise<void> {
   const { config, logger } = run;
   const client = new ExportClient(clientOptions(run));
-  const source = new BundleSource({ client, downloadsPerMinute: config.downloadsPerMinute });
+  const source = new BundleSource({
+    client,
+    downloadsPerMinute: config.downloadsPerMinute,
+    onWait: (ms) => {
+      // A paced wait is otherwise a silent minute at the default of 2 downloads a minute.
+      if (ms >= 1000) logger.info(`next download in ${Math.round(ms / 1000)} s: downloads_per_minute=${config.downloadsPerMinute}`);
+    },
+  });
   const summary = await syncBundles({
     source,
     writer: run.writer,
@@ -178,6 +189,7 @@ async function runDataExport(run: SourceRun): Promise<void> {
     ...(config.endDate !== undefined ? { endDate: config.endDate } : {}),
     stateEveryRecords: config.stateEveryRecords,
     maxRetries: config.maxRetries,
+    ...(run.signal ? { signal: run.signal } : {}),
   });
   logger.info('sync complete', {
     bundles: summary.bundles,
@@ -215,8 +227,23 @@ async function runSegmentExport(run: SourceRun): Promise<void> {
     ...(config.endDate !== undefined ? { endDate: config.endDate } : {}),
     stateEveryRecords: config.stateEveryRecords,
     maxRetries: config.maxRetries,
+    ...(run.signal ? { signal: run.signal } : {}),
   });
   logger.info('sync complete', { windows: summary.windows, records: summary.records, mb: (summary.bytes / 1e6).toFixed(1) });
+}
+
+/**
+ * Reads the `--state` file. A file holding a whole STATE message (`{"type":"STATE","value":{...}}`,
+ * e.g. the tap's last stdout line saved as is) is unwrapped to its value, with one INFO line.
+ */
+async function readState(file: string, logger: Logger): Promise<Record<string, unknown>> {
+  const doc = await readStateFile(file);
+  const value = doc['value'];
+  if (doc['type'] === 'STATE' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    logger.info(`state file ${file} holds a whole STATE message; reading its "value"`);
+    return value as Record<string, unknown>;
+  }
+  return doc;
 }
 
 function writeText(out: NodeJS.WritableStream, text: string): Promise<void> {

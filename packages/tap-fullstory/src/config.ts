@@ -1,16 +1,16 @@
 /**
- * The tap's settings (spec/tap.md "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
+ * The tap's settings (README "Config"): loaded from `--config` files and `TAP_FULLSTORY_*`
  * environment variables by singer-core, validated against `schemas/config/tap-fullstory.json`
  * (unknown keys are errors), then camelCased once, here.
  */
 import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
 import type { JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import type { Source } from './streams/types.js';
 import { unixFromIso } from './time.js';
 
 let cachedSchema: JsonSchema | undefined;
-let cachedLoadingSchema: JsonSchema | undefined;
 
 /**
  * The settings JSON Schema (also the `settings` of `--about`), read from its file once per process.
@@ -76,25 +76,28 @@ interface RawConfig {
   export_timeout_seconds?: number;
 }
 
+let syncSchema: JsonSchema | undefined;
+let discoverySchema: JsonSchema | undefined;
+
 /**
- * The schema the config is validated with: the settings schema without the `default`s of the
+ * The schema a sync's config is validated with: the settings schema without the `default`s of the
  * source-specific settings, so that the loaded config holds only those actually given.
  */
 function loadingSchema(): JsonSchema {
-  if (cachedLoadingSchema) return cachedLoadingSchema;
+  if (syncSchema) return syncSchema;
   const schema = configSchema();
   const properties = { ...(schema['properties'] as Record<string, Record<string, unknown>>) };
   for (const key of [...SOURCE_SETTINGS.data_export, ...SOURCE_SETTINGS.segment_export]) {
     const { default: _default, ...rest } = properties[key]!;
     properties[key] = rest;
   }
-  cachedLoadingSchema = { ...schema, properties };
-  return cachedLoadingSchema;
+  syncSchema = { ...schema, properties };
+  return syncSchema;
 }
 
 /** A setting's `default` in the settings schema (the one place defaults are written). */
 function defaultOf<T>(key: keyof RawConfig): T {
-  return ((configSchema()['properties'] as Record<string, { default?: unknown }>)[key]!.default) as T;
+  return (configSchema()['properties'] as Record<string, { default?: unknown }>)[key]!.default as T;
 }
 
 /**
@@ -107,15 +110,7 @@ export async function loadTapConfig(
   redactor?: Redactor,
   logger?: Logger,
 ): Promise<TapConfig> {
-  const raw = await loadConfig<RawConfig>({
-    files,
-    env,
-    envPrefix: 'TAP_FULLSTORY',
-    schema: loadingSchema(),
-    secretKeys: ['api_key'],
-    ...(redactor ? { redactor } : {}),
-    ...(logger ? { logger } : {}),
-  });
+  const raw = await load<RawConfig>(loadingSchema(), files, env, redactor, logger);
   const source = raw.source ?? 'data_export';
   const other: Source = source === 'data_export' ? 'segment_export' : 'data_export';
   const config: TapConfig = {
@@ -143,4 +138,42 @@ export async function loadTapConfig(
     throw new ConfigError(`config: end_date (${config.endDate}) must be after start_date (${config.startDate})`);
   }
   return config;
+}
+
+/**
+ * Validates the config for `--discover`, which needs no setting: every key is checked as for a
+ * sync (types, unknown keys, an `api_key` HTTP could not carry), but none is required.
+ * @returns the source the catalog is for (its streams differ)
+ * @throws ConfigError (exit 2) as {@link loadTapConfig}
+ */
+export async function checkDiscoveryConfig(
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor?: Redactor,
+  logger?: Logger,
+): Promise<Source> {
+  const { required: _required, $id: _id, ...rest } = loadingSchema();
+  discoverySchema ??= rest;
+  const raw = await load<Partial<RawConfig>>(discoverySchema, files, env, redactor, logger);
+  return raw.source ?? 'data_export';
+}
+
+async function load<T extends Partial<RawConfig>>(
+  schema: JsonSchema,
+  files: string[],
+  env: Record<string, string | undefined>,
+  redactor: Redactor | undefined,
+  logger: Logger | undefined,
+): Promise<T> {
+  const raw = await loadConfig<T>({
+    files,
+    env,
+    envPrefix: 'TAP_FULLSTORY',
+    schema,
+    secretKeys: ['api_key'],
+    ...(redactor ? { redactor } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  if (raw.api_key !== undefined) checkApiKey(raw.api_key);
+  return raw;
 }

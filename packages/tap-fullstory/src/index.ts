@@ -1,8 +1,7 @@
 /** tap-fullstory as a library: the pieces the bin is made of (see README.md). */
-export { ArraySplitter, BundleFormatError, type ElementHandler, type ArraySplitterOptions } from './array-splitter.js';
-export { LineSplitter } from './segment-export/line-splitter.js';
-export { RecordWriter, type RecordContext, type LineSink, type RecordWriterOptions } from './record-writer.js';
-export { decodeBody, isZlibError } from './decode-body.js';
+export { ArraySplitter, BundleFormatError, ElementFlags, type ElementHandler, type ArraySplitterOptions, type TrailingBytes } from './array-splitter.js';
+export { RecordWriter, type RecordContext, type BodyRepairs, type LineSink, type RecordWriterOptions } from './record-writer.js';
+export { decodeBody, isZlibError, type DecodeOptions } from './decode-body.js';
 export { isBodyRetryable, type ProgressSink } from './body-records.js';
 export { Pacer, type PacerOptions } from './pacer.js';
 export { BundleSource, LIST_PAGE_SIZE, type BundleSourceOptions, type ExportApi } from './bundle-source.js';
@@ -18,6 +17,7 @@ export {
   type EventsCursor,
   type InProgress,
   type PlannedBundle,
+  type BundlePlan,
 } from './cursor.js';
 export {
   readWindowCursor,

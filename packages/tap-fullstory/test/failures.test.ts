@@ -97,7 +97,7 @@ describe('failures that end the run', () => {
       });
       const run = await runTap(['--config', cfg]);
       expect(run.code).toBe(5);
-      expect(run.stderr).toMatch(/error: bundle 2001 did not arrive whole after 2 download\(s\): mismatched '\]' in element 1/);
+      expect(run.stderr).toMatch(/error: bundle 2001 did not arrive whole after 2 download\(s\): event 1 is not valid JSON: '\]' where a value should start/);
       expect(corrupt.requests().filter((r) => r.path === '/api/v1/export/get')).toHaveLength(2);
       expect(recordKeys(run)).toEqual(['2001:0']);
       expect(ofType(run, 'STATE')).toHaveLength(0);

@@ -216,7 +216,7 @@ describe('syncWindows: faults end with nothing lost, or exit 5 with the state ne
     expectExactlyOnce(shared, run.lines, window.startDate, window.endDate);
     expect(run.stderr).toMatch(/export failed: query timed out/);
     expect(run.stderr).toMatch(/throttled by FullStory \(429\)/);
-    expect(run.stderr).toMatch(/broke off after \d+ records; downloading it again/);
+    expect(run.stderr).toMatch(/broke off after \d+ rows; downloading it again/);
     expect(run.stderr).toMatch(/download location was refused \(expired\?\); asking for a fresh one/);
   });
 

@@ -1,6 +1,6 @@
 // The events stream and its cursor, end to end against the sandbox (in-process tap, real HTTP).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSandbox, generateBundleEvents } from 'fullstory-sandbox';
+import { startSandbox } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { createLogger, MessageWriter } from '@fullstory-singer/singer-core';
@@ -12,8 +12,8 @@ import { bundleEvents } from '../src/streams/events.js';
 import { streamSchema } from '../src/streams/registry.js';
 import { syncBundles } from '../src/sync.js';
 import { isoFromUnix } from '../src/time.js';
-import { bookmarks, ofType, recordKeys, runTap, writeJson } from './helpers.js';
-import type { TapRun } from './helpers.js';
+import { bookmarks, keysFrom, ofType, recordKeys, runTap, servedBundles, writeJson } from './helpers.js';
+import type { ServedBundle, TapRun } from './helpers.js';
 
 const SEED = 7;
 const SIZES = [250, 120, 0];
@@ -22,7 +22,7 @@ let sandbox: Sandbox;
 let dir: string;
 let config: string;
 /** The exact JSON text of every served event, per bundle. */
-let served: Array<{ id: number | bigint; start: number; stop: number; texts: string[] }>;
+let served: ServedBundle[];
 
 async function configWith(name: string, extra: Record<string, unknown>): Promise<string> {
   return writeJson(dir, name, {
@@ -37,8 +37,7 @@ async function configWith(name: string, extra: Record<string, unknown>): Promise
 }
 
 function expectedKeys(from: Array<[number, number]>): string[] {
-  // [bundle position, first index] → every key from there on, in order
-  return from.flatMap(([b, first]) => served[b]!.texts.slice(first).map((_, i) => `${String(served[b]!.id)}:${first + i}`));
+  return keysFrom(served, from);
 }
 
 /** Every RECORD line must be the served event's bytes with the two key fields spliced in. */
@@ -57,12 +56,7 @@ function expectBytesExact(run: TapRun): void {
 beforeAll(async () => {
   dir = await tempDir();
   sandbox = await startSandbox({ bundles: 3, eventsPerBundle: SIZES, seed: SEED, downloadsPerMinute: 0 });
-  served = sandbox.bundles().map((b) => ({
-    id: b.id,
-    start: b.start,
-    stop: b.stop,
-    texts: [...generateBundleEvents(SEED, b.id, b.events!, { start: b.start, stop: b.stop })],
-  }));
+  served = servedBundles(sandbox, SEED);
   config = await configWith('config.json', {});
 });
 

@@ -91,7 +91,6 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
 function createApi(settings: TargetSettings, version: string, ctx: MainContext): ServerApiClient {
   const apiKey = settings.apiKey!;
   const baseUrl = resolveHosts({
-    apiKey,
     purpose: 'api',
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),

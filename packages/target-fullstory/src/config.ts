@@ -7,6 +7,7 @@
 
 import { loadConfig, missingSettingError, type JsonSchema, type Logger, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import type { DataType, MappingField, SourceConfig } from './mapping.js';
 
 /** Per-stream settings (`streams.<name>`). */
@@ -78,6 +79,7 @@ export async function loadSettings(options: {
   if (!settings.dryRun && !settings.apiKey) {
     throw missingSettingError('api_key', ENV_PREFIX, 'not needed with --dry-run');
   }
+  if (settings.apiKey !== undefined) checkApiKey(settings.apiKey);
   return settings;
 }
 

@@ -89,3 +89,14 @@ export function tempDir(): Promise<string> {
 export function removeTempDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * A bin's stderr as log lines without the `<time> <program> ` prefix the logger puts before every
+ * line when stderr is not a terminal, so tests can match `WARNING …` / `INFO …` from the line start.
+ */
+export function logLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ /, ''));
+}

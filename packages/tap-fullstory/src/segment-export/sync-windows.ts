@@ -1,12 +1,17 @@
 /**
  * The sync of the Segment Export streams: for each selected stream, in turn, its settled windows in
  * order, each one exported (one export at a time), downloaded without the key and streamed through
- * the same path as a bundle (decode → split → RECORD lines), with a checkpoint every
- * `stateEveryRecords` rows and a STATE after each window emitted whole.
+ * the same path as a bundle (decode → split and validate → RECORD lines, body-records.ts), with a
+ * checkpoint every `stateEveryRecords` rows and a STATE after each window emitted whole.
+ *
+ * Stop rule, as for bundles: when `signal` aborts, the sync stops before the next row (or leaves a
+ * poll at once), writes a STATE that covers exactly the rows written so far, and throws the signal's
+ * StopRequested.
  */
 import { schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
 import { emitBody, type SyncCommonOptions } from '../body-records.js';
 import { stateWithBookmark } from '../cursor.js';
+import { stopped } from '../sync.js';
 import type { StreamSelection } from '../discovery.js';
 import type { SegmentStreamDefinition } from '../streams/types.js';
 import { isoFromUnix, unixFromIso } from '../time.js';
@@ -61,21 +66,22 @@ function requestedFields(selection: WindowSelection): string[] | undefined {
 
 /** Runs the sync; resolves when every message is written. Throws SingerErrors. */
 export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWindowsSummary> {
-  const { writer, logger } = options;
+  const { writer, logger, signal } = options;
   const now = options.now ?? Date.now;
   let state = options.state;
   const summary: SyncWindowsSummary = { windows: 0, records: 0, bytes: 0, state };
-  const emitState = (stream: string, cursor: WindowCursor): void => {
+  /** Moves a stream's bookmark in the state; `emit` writes the STATE too. */
+  const moveTo = (stream: string, cursor: WindowCursor, emit = true): void => {
     state = stateWithBookmark(state, stream, windowBookmark(cursor));
     summary.state = state;
-    writer.writeMessage(stateMessage(state));
+    if (emit) writer.writeMessage(stateMessage(state));
   };
   const started = now();
   try {
     for (const selection of options.streams) {
       const stream = selection.stream;
       writer.writeMessage(schemaMessage(stream.name, selection.schema, [...stream.keyProperties]));
-      let cursor = readWindowCursor(state, stream.name, options.stateSource);
+      let cursor = readWindowCursor(state, stream.name, options.stateSource ?? 'state', (message) => logger.warn(message));
       if (cursor.droppedBundleInProgress) {
         logger.warn(`${stream.name}: the state names a Data Export bundle in progress; Segment Export resumes after the last whole bundle`);
       }
@@ -91,9 +97,9 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
         const result = await emitWindow(selection, window, {
           ...options,
           now,
-          onCursor: (next) => {
+          onCursor: (next, emit) => {
             cursor = next(cursor);
-            emitState(stream.name, cursor);
+            moveTo(stream.name, cursor, emit);
           },
           onProgress: (text) => options.progress?.update(text),
           elapsed: () => Math.max((now() - started) / 1000, 0.001),
@@ -104,7 +110,7 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
         summary.records += result.records;
         summary.bytes += result.bytes;
         cursor = completeWindow(window);
-        emitState(stream.name, cursor);
+        moveTo(stream.name, cursor);
         await writer.flush();
         logger.metric('counter', 'record_count', result.records, { stream: stream.name, window_start: isoFromUnix(window.start) });
       }
@@ -117,6 +123,12 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
       }
     }
   } catch (err) {
+    if (signal?.aborted) {
+      // The last line on stdout is a STATE covering exactly the records before it.
+      writer.writeMessage(stateMessage(state));
+      await writer.flush().catch(() => undefined);
+      throw stopped(signal.reason, writer);
+    }
     // Whatever was emitted (records and checkpoints) still goes out, so a rerun resumes from the last checkpoint.
     await writer.flush().catch(() => undefined);
     throw err;
@@ -134,8 +146,8 @@ export async function syncWindows(options: SyncWindowsOptions): Promise<SyncWind
 
 interface EmitWindowOptions extends SyncWindowsOptions {
   now: () => number;
-  /** Applies a change to the stream's cursor and emits the STATE. */
-  onCursor: (change: (cursor: WindowCursor) => WindowCursor) => void;
+  /** Applies a change to the stream's cursor and emits the STATE (unless `emit` is false: a stop writes it). */
+  onCursor: (change: (cursor: WindowCursor) => WindowCursor, emit?: boolean) => void;
   onProgress: (text: string) => void;
   elapsed: () => number;
   before: SyncWindowsSummary;
@@ -174,11 +186,13 @@ async function emitWindow(selection: WindowSelection, window: PlannedWindow, opt
       },
       onProgress: options.onProgress,
       now: options.now,
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
     },
   );
   return emitBody({
     label,
+    noun: 'row',
     open: () => exporter.open(),
     splitter: (onElement) => new FileSplitter(onElement),
     writer: options.writer,
@@ -197,10 +211,12 @@ async function emitWindow(selection: WindowSelection, window: PlannedWindow, opt
       offset = at;
       options.onCursor((cursor) => windowCheckpoint(cursor, window, at, operationId));
     },
+    onStopAt: (at) => options.onCursor((cursor) => windowCheckpoint(cursor, window, at, operationId), false),
     onProgress: (records, bytes) => {
       const mb = (options.before.bytes + bytes) / 1e6;
       options.onProgress(`${label}: ${options.before.records + records} records, ${(mb / options.elapsed()).toFixed(1)} MB/s`);
     },
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),

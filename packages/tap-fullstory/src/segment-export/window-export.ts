@@ -22,6 +22,8 @@ import { UnavailableError } from '@fullstory-singer/singer-core';
 import type { Logger } from '@fullstory-singer/singer-core';
 import { ExportNotFoundError, LocationRefusedError } from '@fullstory-singer/fullstory-client';
 import type { CreateExportRequest, ExportOperation } from '@fullstory-singer/fullstory-client';
+import { untilStopped } from '../body-records.js';
+import { abortableSleep } from '../pacer.js';
 
 /** Exports made for one window before giving up. */
 export const MAX_EXPORTS_PER_WINDOW = 3;
@@ -52,14 +54,17 @@ export interface WindowExportOptions {
   /** Called while polling. */
   onProgress?: (text: string) => void;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Aborted to stop: every call and wait ends at once, with the signal's reason. */
+  signal?: AbortSignal;
+  /** Waits between polls (default: a timer that `signal` cancels). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 type PollOutcome = { done: true; searchExportId: string } | { done: false; why: string };
 
 export class WindowExport {
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private savedOperationId: string | undefined;
   private searchExportId: string | undefined;
   private exportsMade = 0;
@@ -72,7 +77,7 @@ export class WindowExport {
     private readonly options: WindowExportOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? abortableSleep;
     this.savedOperationId = options.savedOperationId;
   }
 
@@ -84,7 +89,8 @@ export class WindowExport {
     for (;;) {
       this.searchExportId ??= await this.prepare();
       try {
-        return await this.options.client.download(await this.options.client.getLocation(this.searchExportId));
+        const location = await this.call(this.options.client.getLocation(this.searchExportId));
+        return await this.call(this.options.client.download(location));
       } catch (err) {
         if (err instanceof ExportNotFoundError) {
           this.options.logger.warn(`${this.options.label}: FullStory no longer has the export; exporting the window again`);
@@ -121,7 +127,7 @@ export class WindowExport {
     }
     while (this.exportsMade < MAX_EXPORTS_PER_WINDOW) {
       this.exportsMade++;
-      const operationId = await this.options.client.createExport(this.request);
+      const operationId = await this.call(this.options.client.createExport(this.request));
       this.options.logger.info(`${this.options.label}: export created`, { operation_id: operationId, attempt: this.exportsMade });
       this.options.onOperation?.(operationId);
       const outcome = await this.poll(operationId, `attempt ${this.exportsMade}`);
@@ -136,7 +142,7 @@ export class WindowExport {
   private async poll(operationId: string, what: string): Promise<PollOutcome> {
     const started = this.now();
     for (;;) {
-      const op = await this.options.client.getOperation(operationId);
+      const op = await this.call(this.options.client.getOperation(operationId));
       const waited = Math.round((this.now() - started) / 1000);
       if (op.state === 'COMPLETED') {
         this.options.logger.info(`${this.options.label}: export ready`, { operation_id: operationId, waited_s: waited });
@@ -148,7 +154,12 @@ export class WindowExport {
       }
       const pct = op.estimatePctComplete === undefined ? '' : ` ${op.estimatePctComplete}%`;
       this.options.onProgress?.(`${this.options.label}: export pending${pct} (${what}, ${waited} s)`);
-      await this.sleep(this.options.pollIntervalMs);
+      await this.sleep(this.options.pollIntervalMs, this.options.signal);
     }
+  }
+
+  /** A client call, given up at once when the signal aborts. */
+  private call<T>(promise: Promise<T>): Promise<T> {
+    return untilStopped(promise, this.options.signal);
   }
 }

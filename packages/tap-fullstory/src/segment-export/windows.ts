@@ -18,7 +18,7 @@
  * ```
  */
 import { InputError } from '@fullstory-singer/singer-core';
-import { isoFromUnix, unixFromIso } from '../time.js';
+import { isoFromUnix, stateTimestamp, unixFromIso } from '../time.js';
 
 /** One export window, unix seconds, end exclusive. */
 export interface Window {
@@ -66,11 +66,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Reads the bookmark of `stream` from a state object.
+ * Reads the bookmark of `stream` from a state object. A timestamp without a UTC offset is read as
+ * UTC, never in the local time zone, and `warn` is told (as the bundle cursor does).
  * @param source named in errors (the state file path)
  * @throws InputError (exit 3) naming the source and the bad field
  */
-export function readWindowCursor(state: Record<string, unknown>, stream: string, source = 'state'): WindowCursor {
+export function readWindowCursor(
+  state: Record<string, unknown>,
+  stream: string,
+  source = 'state',
+  warn?: (message: string) => void,
+): WindowCursor {
   const bookmarks = state['bookmarks'];
   if (bookmarks !== undefined && !isObject(bookmarks)) throw new InputError(`${source}: "bookmarks" must be an object`, { source });
   const raw = bookmarks?.[stream] ?? state[stream];
@@ -78,9 +84,9 @@ export function readWindowCursor(state: Record<string, unknown>, stream: string,
   const bad = (field: string, expected: string): InputError =>
     new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
   const time = (value: unknown, field: string): number => {
-    const seconds = typeof value === 'string' ? unixFromIso(value) : undefined;
-    if (seconds === undefined) throw bad(field, 'an RFC 3339 timestamp');
-    return seconds;
+    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
+    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
+    return unixFromIso(read)!;
   };
   // The Python tap's legacy state: one timestamp.
   if (typeof raw === 'string') return { emittedUntil: time(raw, '(legacy)') };
