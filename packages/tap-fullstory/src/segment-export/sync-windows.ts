@@ -180,9 +180,11 @@ async function emitWindow(selection: WindowSelection, window: PlannedWindow, opt
       pollIntervalMs: options.pollIntervalMs,
       timeoutMs: options.exportTimeoutMs,
       ...(operationId !== undefined ? { savedOperationId: operationId } : {}),
-      onOperation: (id) => {
+      onOperation: async (id) => {
         operationId = id;
         options.onCursor((cursor) => windowCheckpoint(cursor, window, offset, id));
+        // Out at once: an export may stay pending for an hour, and a run killed meanwhile can poll it again.
+        await options.writer.flush();
       },
       onProgress: options.onProgress,
       now: options.now,

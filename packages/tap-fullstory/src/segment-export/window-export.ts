@@ -49,8 +49,8 @@ export interface WindowExportOptions {
   timeoutMs: number;
   /** An operation of an earlier run for this window, from the state. */
   savedOperationId?: string;
-  /** Called with each new operation id, so the state can name it. */
-  onOperation?: (operationId: string) => void;
+  /** Called with each new operation id, so the state can name it; awaited before polling. */
+  onOperation?: (operationId: string) => void | Promise<void>;
   /** Called while polling. */
   onProgress?: (text: string) => void;
   now?: () => number;
@@ -129,7 +129,7 @@ export class WindowExport {
       this.exportsMade++;
       const operationId = await this.call(this.options.client.createExport(this.request));
       this.options.logger.info(`${this.options.label}: export created`, { operation_id: operationId, attempt: this.exportsMade });
-      this.options.onOperation?.(operationId);
+      await this.options.onOperation?.(operationId);
       const outcome = await this.poll(operationId, `attempt ${this.exportsMade}`);
       if (outcome.done) return outcome.searchExportId;
       this.lastProblem = outcome.why;
