@@ -8,30 +8,17 @@
 // completes at once with the same file, so the tap's figure is not held back by the generator sharing the 2 cores.
 // In the same run, the floor: the same gzipped bytes, from the downloaded file, through Node's gunzip alone.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { bins, tmpDir } from './lib/paths.js';
+import { gunzipFloor, mb, round } from './lib/figures.js';
 import { countLines, runMeasured } from './lib/process.js';
 import { BENCH_KEY, startSandbox } from './lib/sandbox.js';
 
 const SEED = 7;
 const WINDOW = { start: '2026-01-01T00:00:00Z', end: '2026-01-01T01:00:00Z' };
-
-/** Counts bytes and discards them. */
-function byteCounter() {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.bytes += chunk.length;
-      done();
-    },
-  });
-  sink.bytes = 0;
-  return sink;
-}
 
 async function api(url, path, init = {}) {
   const response = await fetch(`${url}${path}`, {
@@ -72,14 +59,6 @@ function selectEventsOnly(catalog) {
     top.metadata.selected = stream.tap_stream_id === 'events';
   }
   return catalog;
-}
-
-/** Node's gunzip alone over the file: the floor no streaming tap can beat on this machine. */
-async function gunzipFloor(path) {
-  const sink = byteCounter();
-  const started = process.hrtime.bigint();
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 16 }), sink);
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, uncompressedBytes: sink.bytes };
 }
 
 /**
@@ -148,13 +127,4 @@ export async function benchSegmentExport({ events, log }) {
     await sandbox.stop();
     if (prepared) await rm(prepared.path, { force: true });
   }
-}
-
-function mb(bytes) {
-  return round(bytes / 1e6, 1);
-}
-
-function round(value, digits) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
