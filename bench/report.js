@@ -139,6 +139,7 @@ export async function writeBenchmarksMd({ resultsDir, path }) {
     '|---|---|---|---|---|---|---|---|',
     segmentRow(segment1, '1,000,000 events'),
     '',
+    ...(segment1 ? measuredOn(segment1) : []),
   );
   if (segment1?.source) {
     lines.push(
