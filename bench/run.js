@@ -4,17 +4,19 @@
 //
 //   npm run bench                 tap on the reference bundle (200,000 events, + gunzip and zcat floors),
 //                                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
+//                                 tap with source segment_export on one window of 1,000,000 events (+ floor and ratio),
 //                                 target 1,000,000 records with default settings and with batch_size 5000,
 //                                 target 2,000,000 records with batch_size 5000, and 1,000,000 / 2,000,000 with the
 //                                 target's heap capped at 160 MB (is memory flat in input size?);
 //                                 writes bench/results/*.json and BENCHMARKS.md
 //   npm run bench -- --quick      the reference bundle, a tenth of the other sizes, no 5,000,000 run; results to
 //                                 bench/tmp/results only
-//   npm run bench -- --only tap   (or target) one half
+//   npm run bench -- --only tap   (or segment, or target) one part
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchSegmentExport } from './segment-export.js';
 import { benchTap, benchTapReference } from './tap.js';
 import { benchTarget } from './target.js';
 import { bins, resultsDir, root, tmpDir } from './lib/paths.js';
@@ -24,6 +26,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+if (only !== undefined && !['tap', 'segment', 'target'].includes(only)) {
+  process.stderr.write(`bench: --only takes tap, segment or target, not ${only}\n`);
+  process.exit(2);
+}
 const log = (line) => process.stderr.write(`${line}\n`);
 
 function machine() {
@@ -51,12 +57,15 @@ async function main() {
   const tapEvents = 1_000_000 / scale;
   const targetRecords = 1_000_000 / scale;
   const runs = [];
-  if (only !== 'target') {
+  if (only === undefined || only === 'tap') {
     runs.push({ file: 'tap-reference-200000', run: () => benchTapReference({ log }) });
     runs.push({ file: `tap-${tapEvents}`, run: () => benchTap({ events: tapEvents, floor: true, log }) });
     if (!quick) runs.push({ file: 'tap-5000000', run: () => benchTap({ events: 5_000_000, floor: true, log }) });
   }
-  if (only !== 'tap') {
+  if (only === undefined || only === 'segment') {
+    runs.push({ file: `segment-export-${tapEvents}`, run: () => benchSegmentExport({ events: tapEvents, log }) });
+  }
+  if (only === undefined || only === 'target') {
     runs.push({ file: `target-${targetRecords}-default`, run: () => benchTarget({ records: targetRecords, log }) });
     runs.push({ file: `target-${targetRecords}-batch5000`, run: () => benchTarget({ records: targetRecords, batchSize: 5000, log }) });
     if (!quick) {

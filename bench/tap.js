@@ -13,30 +13,17 @@
 // is not held back by the generator sharing this machine's cores. In the same run, the floor: the same
 // gzipped bytes from the file through Node's gunzip alone (no parsing), and the ratio tap / floor.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { benchDir, bins, tmpDir } from './lib/paths.js';
+import { gunzipFloor, mb, round } from './lib/figures.js';
 import { countLines, runMeasured } from './lib/process.js';
 import { BENCH_KEY, getJson, startSandbox } from './lib/sandbox.js';
 
 const SEED = 7;
 const FIRST_BUNDLE = '2026-01-01T00:00:00Z';
-
-/** Counts bytes and discards them. */
-function byteCounter() {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.bytes += chunk.length;
-      done();
-    },
-  });
-  sink.bytes = 0;
-  return sink;
-}
 
 /**
  * Has a sandbox generate the bundle and downloads it into a fixtures folder (`<Id>.json.gz` and
@@ -66,14 +53,6 @@ async function prepareBundle(events, log) {
   } finally {
     await generator.stop();
   }
-}
-
-/** Node's gunzip alone over the file: the floor no streaming tap can beat on this machine. */
-async function gunzipFloor(path) {
-  const sink = byteCounter();
-  const started = process.hrtime.bigint();
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 16 }), sink);
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, uncompressedBytes: sink.bytes };
 }
 
 /**
@@ -237,13 +216,4 @@ export async function benchTapReference({ log }) {
     await sandbox.stop();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function mb(bytes) {
-  return round(bytes / 1e6, 1);
-}
-
-function round(value, digits) {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }

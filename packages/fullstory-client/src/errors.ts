@@ -36,6 +36,9 @@ const UNDOCUMENTED = "reads a job's results, which hold user data; FullStory doe
 const PERMISSION: Record<string, string> = {
   'export/list': EXPORT,
   'export/get': EXPORT,
+  'segments/exports': EXPORT,
+  operations: EXPORT,
+  'search/exports/results': EXPORT,
   'users/batch': STANDARD,
   'events/batch': STANDARD,
   'users/batch/status': STANDARD,

@@ -21,6 +21,11 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Short name for logs and metrics, e.g. `export/list`. */
   endpoint: string;
+  /**
+   * The path names a resource that may be gone (an export operation saved by an earlier run): a 404
+   * is FullStory's answer about it, not a sign of a wrong `base_url`, even before any 2xx.
+   */
+  mayBeGone?: boolean;
 }
 
 /** A 2xx answer to a JSON call. */
@@ -224,7 +229,7 @@ export class HttpCore {
         const code = errorBody(text).code;
         throw new AuthError(`${label}: ${authFailureMessage(status, spec.endpoint, code && scrub(code, this.options.apiKey))}`);
       }
-      if (status === 404 && !this.verified) {
+      if (status === 404 && !this.verified && spec.mayBeGone !== true) {
         throw new ConfigError(
           `${label}: 404 from ${this.where()}, which has no such route: check base_url (the API's root URL; ` +
             `paths such as ${spec.path} are added to it)${this.detail(text)}`,

@@ -20,4 +20,8 @@ export { BodyInterruptedError } from './body-stream.js';
 export { ExportClient } from './export-client.js';
 export type { ExportBundle } from './export-client.js';
 export { ServerApiClient } from './server-api-client.js';
+export { SegmentExportClient, ExportNotFoundError } from './segment-export-client.js';
+export type { CreateExportRequest, ExportOperation, ExportTimeRange, SegmentExportClientOptions } from './segment-export-client.js';
+export { LocationRefusedError, LocationUnavailableError, UnsafeLocationError } from './signed-download.js';
+export type { SecretRegistry } from './signed-download.js';
 export type { JobKind, JobStatus, ErrorItem, Page } from './server-api-client.js';

@@ -38,7 +38,7 @@ const PARENT = process.ppid;
 const PARENT_CHECK_MS = 500;
 
 const program = new Command('fullstory-sandbox')
-  .description('Local emulator of the FullStory Data Export v1 and Server API v2, with fault injection')
+  .description('Local emulator of the FullStory Data Export v1, Segment Export and Server API v2, with fault injection')
   .version(version, '--version', 'print the version and exit')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--port <port>', 'port to bind (0 = any free port)', int('--port'), 0)
@@ -59,6 +59,8 @@ const program = new Command('fullstory-sandbox')
   .option('--max-in-progress-jobs <n>', 'unfinished jobs at which batch creation answers 429 (FullStory: 200)', int('--max-in-progress-jobs'))
   .option('--max-in-progress-operations <n>', 'unfinished request objects at which batch creation answers 429 (FullStory: 500000)', int('--max-in-progress-operations'))
   .option('--job-page-size <n>', 'items per page of /imports and /errors', int('--job-page-size'))
+  .option('--export-pending-ms <ms>', 'time a Segment Export operation stays PENDING (default 1000)', int('--export-pending-ms'))
+  .option('--location-ttl-ms <ms>', 'lifetime of a Segment Export download location (default 300000)', int('--location-ttl-ms'))
   .option('--no-retain-events', 'keep only event counts, not the events (long benchmarks)')
   .option('--faults <file>', 'JSON file with one fault rule or an array of rules, armed at start')
   .option('--quiet', 'log nothing to stderr')
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     jobPageSize: o.jobPageSize as number | undefined,
     retainEvents: o.retainEvents as boolean,
     faults,
+    segmentExport: { pendingMs: o.exportPendingMs as number | undefined, locationTtlMs: o.locationTtlMs as number | undefined },
     logger: log,
   };
   const sandbox = await startSandbox(options);

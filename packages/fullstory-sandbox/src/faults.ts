@@ -14,7 +14,7 @@ interface ArmedRule {
   random?: Random;
 }
 
-const ACTIONS: FaultAction[] = ['status', 'reset', 'stall', 'truncate', 'stale_list', 'string_ids', 'bad_event', 'trailing_bytes'];
+const ACTIONS: FaultAction[] = ['status', 'reset', 'stall', 'truncate', 'stale_list', 'string_ids', 'bad_event', 'trailing_bytes', 'fail', 'pending'];
 
 /** Validates a rule and fills in its action; throws an Error naming the problem. */
 export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultAction } {
@@ -32,7 +32,7 @@ export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultA
     throw new Error('action "status" needs an integer "status" between 100 and 599');
   }
   if (rule.headers !== undefined && (typeof rule.headers !== 'object' || rule.headers === null)) throw new Error('"headers" must be an object');
-  if (action === 'stall' && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error('action "stall" needs "ms" >= 0');
+  if ((action === 'stall' || action === 'pending') && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error(`action "${action}" needs "ms" >= 0`);
   if (action === 'truncate' && !(Number.isInteger(rule.after_bytes) && rule.after_bytes! >= 0)) {
     throw new Error('action "truncate" needs an integer "after_bytes" >= 0');
   }

@@ -19,6 +19,8 @@ export interface Exchange {
   entry?: RequestLogEntry;
   /** A truncate / mid-body stall fault to apply to the body. */
   bodyFault?: { action: 'truncate' | 'stall'; rule: FaultRule };
+  /** A fault for the Segment Export operation this request creates. */
+  operationFault?: { action: 'fail' | 'pending'; rule: FaultRule };
   /** A fault of the Data Export answer itself, applied by its handler. */
   exportFault?: { action: ExportFaultAction; rule: FaultRule };
 }

@@ -2,6 +2,7 @@
  * Public types of the sandbox: start options, inspector records and fault rules.
  * The HTTP control routes (`/__sandbox/*`) return these same shapes as JSON.
  */
+import type { SegmentExportOptions, SegmentExportSummary } from './segment-export/types.js';
 
 /** How `GET /api/v1/export/get` encodes a bundle body. */
 export type DownloadEncoding =
@@ -62,6 +63,8 @@ export interface SandboxOptions {
   maxRequestLog?: number;
   /** Fault rules armed at start. */
   faults?: FaultRule[];
+  /** The Segment Export emulation: how long operations stay pending, how long locations live. */
+  segmentExport?: SegmentExportOptions;
   /** Where log lines go. Default: nowhere (the bin passes a stderr writer). */
   logger?: (line: string) => void;
   /** Clock in ms since the epoch, for job timestamps and the download pace window. Default `Date.now`. */
@@ -125,8 +128,11 @@ export interface RequestLogEntry {
   fault?: FaultAction;
 }
 
-/** What a fault rule does. */
-export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | ExportFaultAction;
+/**
+ * What a fault rule does. `fail` and `pending` apply to `POST /segments/v1/exports`: the operation it
+ * creates ends FAILED, or stays PENDING for `ms`.
+ */
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | ExportFaultAction | 'fail' | 'pending';
 
 /**
  * Faults of the Data Export answers themselves (see README "Faults"): `stale_list` answers
@@ -153,9 +159,9 @@ export interface FaultRule {
   status?: number;
   /** Headers to send with the status. */
   headers?: Record<string, string>;
-  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. */
+  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. For `fail`: the operation's `errorDetails`. */
   body?: unknown;
-  /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. */
+  /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. For `pending`: how long the operation stays PENDING. */
   ms?: number;
   /** For `truncate`: bytes of the body sent before the socket is destroyed. For `stall`: bytes sent before the pause. */
   after_bytes?: number;
@@ -199,6 +205,8 @@ export interface Sandbox {
   maxConcurrentJobs(): number;
   /** Counters, as `GET /__sandbox/stats` returns them. */
   stats(): SandboxStats;
+  /** Segment Exports so far, oldest first. */
+  segmentExports(): SegmentExportSummary[];
 }
 
 /** A batch job as `GET /__sandbox/jobs` lists it. */

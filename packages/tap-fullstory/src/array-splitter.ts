@@ -15,6 +15,10 @@
  * each element numbers, the literals `true`/`false`/`null`, commas, colons, escapes, raw control
  * characters in strings and the nesting of brackets. A body that breaks any of it is a
  * {@link BundleFormatError}, so the bundle can be fetched again.
+ *
+ * The same scanner reads NDJSON (`framing: 'lines'`, a Segment Export file): one object per line,
+ * blank lines skipped, each object checked as above and required to end on its own line. Both
+ * framings hand their elements to the same handler, so every row takes the same record path.
  */
 import { isUtf8 } from 'node:buffer';
 
@@ -47,6 +51,8 @@ export type ElementHandler = (chunk: Buffer, start: number, end: number, flags: 
 export interface ArraySplitterOptions {
   /** Largest element accepted, in bytes (default 64 MiB): bounds memory on a body that never closes an object. */
   maxElementBytes?: number;
+  /** `array` (default): one JSON array of objects. `lines`: NDJSON, one object per line. */
+  framing?: 'array' | 'lines';
 }
 
 /** Bytes after the array's `]` that were not whitespace or NULs (they are ignored). */
@@ -286,6 +292,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const LF = 0x0a;
+const CR = 0x0d;
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -298,7 +306,9 @@ function isWhitespace(c: number): boolean {
  * else is counted in {@link trailing} and ignored.
  */
 export class ArraySplitter {
-  private phase = Phase.BeforeArray;
+  private phase: Phase;
+  /** NDJSON rather than an array (see the module comment). */
+  private readonly lines: boolean;
   /** The automaton's state inside an element. */
   private state = OB;
   /** Whether the string being read is a key (it is followed by `:`) or a value. */
@@ -327,6 +337,9 @@ export class ArraySplitter {
     options: ArraySplitterOptions = {},
   ) {
     this.maxElementBytes = options.maxElementBytes ?? 64 * 1024 * 1024;
+    this.lines = options.framing === 'lines';
+    // Lines have no opening bracket: every place between them is where an element may start.
+    this.phase = this.lines ? Phase.Value : Phase.BeforeArray;
   }
 
   /** Scans one chunk; calls the handler for every element that completes in it. */
@@ -348,17 +361,24 @@ export class ArraySplitter {
         this.skipTrailing(chunk, i);
         return;
       }
+      if (this.lines && this.phase === Phase.AfterElement) {
+        // Only blanks may follow an object on its line.
+        if (c === LF) this.phase = Phase.Value;
+        else if (c !== 0x20 && c !== 0x09 && c !== CR) throw this.error(`unexpected ${describe(c)} after row ${this.elements - 1} on its line`, i, n);
+        i++;
+        continue;
+      }
       if (isWhitespace(c)) {
         i++;
         continue;
       }
+      // A UTF-8 byte order mark at the very start is tolerated (some proxies and editors add one).
+      if (c === 0xef && this.bytes - n + i === 0 && chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) {
+        i += 3;
+        continue;
+      }
       switch (this.phase) {
         case Phase.BeforeArray:
-          // A UTF-8 byte order mark before the array is tolerated (some proxies and editors add one).
-          if (c === 0xef && this.bytes - n + i === 0 && chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) {
-            i += 3;
-            break;
-          }
           if (c !== OPEN_BRACKET) throw this.error(`bundle body is not a JSON array (starts with ${describe(c)})`, i, n);
           this.phase = Phase.FirstValueOrEnd;
           i++;
@@ -378,7 +398,8 @@ export class ArraySplitter {
             elemStart = i;
             i++;
           } else {
-            throw this.error(`event ${this.elements} of the bundle is not a JSON object (found ${describe(c)})`, i, n);
+            const what = this.lines ? `row ${this.elements}` : `event ${this.elements} of the bundle`;
+            throw this.error(`${what} is not a JSON object (found ${describe(c)})`, i, n);
           }
           break;
         case Phase.AfterElement:
@@ -394,13 +415,17 @@ export class ArraySplitter {
       this.pieces.push(rest);
       this.piecesBytes += rest.length;
       if (this.piecesBytes > this.maxElementBytes) {
-        throw this.error(`event ${this.elements} is larger than ${this.maxElementBytes} bytes`, n, n);
+        throw this.error(`${this.noun} ${this.elements} is larger than ${this.maxElementBytes} bytes`, n, n);
       }
     }
   }
 
-  /** Call after the last chunk: throws unless the array was closed. */
+  /** Call after the last chunk: throws unless the array was closed (or, for lines, the last row ended). */
   end(): void {
+    if (this.lines) {
+      if (this.phase === Phase.InElement) throw new BundleFormatError(`body ended early, inside row ${this.elements}, at byte ${this.bytes}`);
+      return;
+    }
     if (this.phase !== Phase.Done) {
       const where =
         this.phase === Phase.BeforeArray
@@ -412,7 +437,7 @@ export class ArraySplitter {
     }
   }
 
-  /** Whether the closing `]` has been seen. */
+  /** Whether the closing `]` has been seen (never for lines: NDJSON has no end mark). */
   get done(): boolean {
     return this.phase === Phase.Done;
   }
@@ -534,6 +559,7 @@ export class ArraySplitter {
           }
           break;
         case NEWLINE:
+          if (this.lines) throw this.invalid('a line break inside the row (each row must be on one line)', i - 1, n);
           flags |= ElementFlags.NEWLINE;
           // A newline ends a number as a space does; elsewhere it is whitespace.
           if (state >= MI) state = OK;
@@ -586,7 +612,12 @@ export class ArraySplitter {
 
   /** An element that breaks the JSON grammar. */
   private invalid(what: string, at: number, n: number): BundleFormatError {
-    return this.error(`event ${this.elements} is not valid JSON: ${what}`, at, n);
+    return this.error(`${this.noun} ${this.elements} is not valid JSON: ${what}`, at, n);
+  }
+
+  /** What an element is called in messages. */
+  private get noun(): string {
+    return this.lines ? 'row' : 'event';
   }
 
   /** `at` is an index in the current chunk of length `n`; the message names the body offset. */

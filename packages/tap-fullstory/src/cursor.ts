@@ -1,5 +1,5 @@
 /**
- * The bundle-aware cursor of the `events` stream (README "State and the bundle-aware cursor"), as pure
+ * The bundle-aware cursor of a Data Export stream, `events` (README "State and the bundle-aware cursor"), as pure
  * functions: reading the bookmark from a state object (the current shape or the Python tap's
  * legacy one), deciding where listing starts and which bundles to fetch, and building the STATE
  * values written after a checkpoint or a whole bundle.
@@ -10,11 +10,8 @@
  *   "in_progress": {"bundle_id": 8812346, "start": "...", "stop": "...", "offset": 30000}}}}
  * ```
  */
-import { DateTime } from 'luxon';
 import { InputError } from '@fullstory-singer/singer-core';
-
-/** The stream this cursor belongs to (its key under `bookmarks`). */
-export const EVENTS_STREAM = 'events';
+import { isoFromUnix, stateTimestamp, unixFromIso } from './time.js';
 
 /** One export bundle as listed by `export/list`: times in unix seconds. */
 export interface BundleRef {
@@ -57,21 +54,6 @@ export interface BundlePlan {
   stale: BundleRef[];
 }
 
-/** Unix seconds → `2026-11-20T00:00:00Z`. */
-export function isoFromUnix(seconds: number): string {
-  return DateTime.fromSeconds(seconds, { zone: 'utc' }).toISO({ suppressMilliseconds: true })!;
-}
-
-/** RFC 3339 → unix seconds (fractions dropped), or undefined when not a valid timestamp with an offset. */
-export function unixFromIso(iso: string): number | undefined {
-  if (!HAS_OFFSET.test(iso)) return undefined;
-  const dt = DateTime.fromISO(iso, { setZone: true });
-  return dt.isValid ? Math.floor(dt.toSeconds()) : undefined;
-}
-
-/** Ends in `Z` or a `±hh:mm` / `±hhmm` / `±hh` offset. */
-const HAS_OFFSET = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -81,33 +63,42 @@ function isInteger(value: unknown): value is number | bigint {
 }
 
 /**
- * Reads the `events` bookmark from a state object.
+ * Reads the bookmark of `stream` (`events`) from a state object.
  * Accepts the current shape, and the Python tap's legacy `{"events": "<RFC 3339>"}` (also under
  * `bookmarks`), so users can switch taps without a full resync. A timestamp without a UTC offset
  * is read as UTC (as the Python tap reads it), never in the local time zone, and `warn` is told.
  * @param source named in errors (the state file path)
  * @throws InputError (exit 3) naming the source and the bad field
  */
-export function readCursor(state: Record<string, unknown>, source = 'state', warn?: (message: string) => void): EventsCursor {
+export function readCursor(
+  state: Record<string, unknown>,
+  stream: string,
+  source = 'state',
+  warn?: (message: string) => void,
+): EventsCursor {
   const bookmarks = state['bookmarks'];
   if (bookmarks !== undefined && !isObject(bookmarks)) {
     throw new InputError(`${source}: "bookmarks" must be an object`, { source });
   }
-  const raw = bookmarks?.[EVENTS_STREAM] ?? state[EVENTS_STREAM];
+  const raw = bookmarks?.[stream] ?? state[stream];
   if (raw === undefined || raw === null) return {};
   const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark events.${field} must be ${expected}`, { source });
+    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
   const timestamp = (value: unknown, field: string): string => {
-    if (typeof value !== 'string') throw bad(field, 'an RFC 3339 timestamp');
-    if (unixFromIso(value) !== undefined) return value;
-    const utc = DateTime.fromISO(value, { zone: 'utc' });
-    if (!utc.isValid || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) throw bad(field, 'an RFC 3339 timestamp');
-    const read = isoFromUnix(Math.floor(utc.toSeconds()));
-    warn?.(`${source}: bookmark events.${field} (${value}) has no UTC offset; read as UTC: ${read}`);
+    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
+    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
     return read;
   };
   if (typeof raw === 'string') return { lastBundleStop: timestamp(raw, '(legacy)') };
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');
+  if (raw['last_window_end'] !== undefined || (isObject(raw['in_progress']) && raw['in_progress']['window_start'] !== undefined)) {
+    // Windows and bundles do not line up: following the window bookmark would emit some events twice under other keys.
+    throw new InputError(
+      `${source}: bookmark ${stream} was written with source segment_export (it names export windows, not bundles); ` +
+        'set source to segment_export to continue from it, or start from a state without it',
+      { source },
+    );
+  }
   const cursor: EventsCursor = {};
   const stop = raw['last_bundle_stop'];
   if (stop !== undefined && stop !== null) cursor.lastBundleStop = timestamp(stop, 'last_bundle_stop');
@@ -198,14 +189,8 @@ export function checkpoint(cursor: EventsCursor, bundle: BundleRef, offset: numb
   };
 }
 
-/**
- * The full state value to emit: the input state with `bookmarks.events` replaced by `cursor`
- * (other streams' bookmarks and top-level keys are kept; the legacy top-level `events` key is
- * dropped, since the bookmark now lives under `bookmarks`).
- */
-export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCursor): Record<string, unknown> {
-  const { [EVENTS_STREAM]: _legacy, ...rest } = base;
-  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+/** The bookmark object of a cursor, as written in the state. */
+export function bundleBookmark(cursor: EventsCursor): Record<string, unknown> {
   const events: Record<string, unknown> = {};
   if (cursor.lastBundleStop !== undefined) events['last_bundle_stop'] = cursor.lastBundleStop;
   if (cursor.lastBundleId !== undefined) events['last_bundle_id'] = cursor.lastBundleId;
@@ -213,5 +198,16 @@ export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCur
     const ip = cursor.inProgress;
     events['in_progress'] = { bundle_id: ip.bundleId, start: ip.start, stop: ip.stop, offset: ip.offset };
   }
-  return { ...rest, bookmarks: { ...bookmarks, [EVENTS_STREAM]: events } };
+  return events;
+}
+
+/**
+ * The full state value to emit: the input state with `bookmarks.<stream>` replaced by `bookmark`
+ * (other streams' bookmarks and top-level keys are kept; the Python tap's legacy top-level key of
+ * the stream is dropped, since the bookmark now lives under `bookmarks`). Both cursors write through it.
+ */
+export function stateWithBookmark(base: Record<string, unknown>, stream: string, bookmark: Record<string, unknown>): Record<string, unknown> {
+  const { [stream]: _legacy, ...rest } = base;
+  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+  return { ...rest, bookmarks: { ...bookmarks, [stream]: bookmark } };
 }

@@ -1,19 +1,20 @@
 /**
- * Turns the raw bytes of each bundle element (already checked to be valid JSON by the splitter)
- * into a Singer RECORD line, and batches lines into large writes through singer-core's
- * MessageWriter (the only stdout writer).
+ * Turns the raw bytes of each element of a body (a bundle's events, a Segment Export file's rows;
+ * already checked to be valid JSON by the splitter) into a Singer RECORD line, and batches lines
+ * into large writes through singer-core's MessageWriter (the only stdout writer).
  *
  * Fast path (the common case): the RECORD line is built by concatenation, never parsing the event:
  * `{"type":"RECORD","stream":"events","record":{"_sdc_bundle_id":<id>,"_sdc_bundle_index":<i>,`
- * + the element's bytes after its `{` + `,"time_extracted":"<ts>"}`. Every number, string escape and
- * key order FullStory sent survives byte for byte (ids above 2^53 included).
+ * + the element's bytes after its `{` + `,"time_extracted":"<ts>"}` (the two key fields are the
+ * source's, streams/key-fields.ts). Every number, string escape and key order FullStory sent
+ * survives byte for byte (ids above 2^53 included).
  *
  * Member path (a catalog deselected fields, the element spans lines, or a top-level key may be one
  * of the tap's key fields): the element's top-level members are walked at byte level, and each kept
  * member is copied with the whitespace between its tokens removed. No value is parsed, so this path
- * is lossless too, and it needs no recursion however deep an event is nested. Members named
- * `_sdc_bundle_id` or `_sdc_bundle_index` are dropped: the tap's key fields always win, so two
- * records never share a key.
+ * is lossless too, and it needs no recursion however deep an event is nested. Members named like
+ * the tap's key fields (`_sdc_bundle_id`, `_sdc_bundle_index`, or the window's) are dropped: the
+ * tap's key fields always win, so two records never share a key.
  *
  * An element whose strings are not UTF-8 is decoded with U+FFFD for the bad bytes first, so every
  * line is UTF-8 JSON a target can read.
@@ -26,6 +27,7 @@
 import { stringifyJson } from '@fullstory-singer/singer-core';
 import type { SingerMessage } from '@fullstory-singer/singer-core';
 import { ElementFlags } from './array-splitter.js';
+import type { KeyFields } from './streams/key-fields.js';
 
 /**
  * Where batches go: a singer-core MessageWriter (or anything with its `writeLines`). `released` is
@@ -35,10 +37,13 @@ export interface LineSink {
   writeLines(bytes: Buffer, released?: () => void): Promise<void>;
 }
 
-/** What every record of one bundle shares. */
-export interface BundleContext {
+/** What every record of one body (a bundle, a window's file) shares. */
+export interface RecordContext {
   stream: string;
-  bundleId: number | bigint;
+  /** The names of the two key fields. */
+  keys: Pick<KeyFields, 'id' | 'index'>;
+  /** The first key field's value: the bundle id, or the window's start. */
+  origin: number | bigint | string;
   /** RFC 3339, the RECORD's `time_extracted`. */
   timeExtracted: string;
   /** Top-level fields to leave out (fields a catalog deselected); empty or absent = keep all. */
@@ -51,16 +56,13 @@ export interface RecordWriterOptions {
   batchBytes?: number;
 }
 
-/** Events of the current bundle that needed a repair, for one log line each (`first` is an event index). */
-export interface BundleRepairs {
-  /** Events that carried their own `_sdc_bundle_id` or `_sdc_bundle_index` (replaced by the tap's). */
+/** Elements of the current body that needed a repair, for one log line each (`first` is an element index). */
+export interface BodyRepairs {
+  /** Elements that carried their own key fields (replaced by the tap's). */
   ownKeyFields: { count: number; first: number } | undefined;
   /** Events whose strings held bytes that are not UTF-8 (replaced by U+FFFD). */
   badUtf8: { count: number; first: number } | undefined;
 }
-
-/** The fields `startBundle`'s head puts first in every record; an event's own members of these names are dropped. */
-const KEY_FIELDS: ReadonlySet<string> = new Set(['_sdc_bundle_id', '_sdc_bundle_index']);
 
 const CLOSE_BRACE = 0x7d;
 const COMMA = 0x2c;
@@ -80,12 +82,14 @@ export class RecordWriter {
    * V8 collect garbage for the external memory alone (a tenth of the run on a piped stdout).
    */
   private spare: Buffer[] = [];
-  private ctx: BundleContext | undefined;
-  /** The RECORD line up to `"_sdc_bundle_index":`. */
+  private ctx: RecordContext | undefined;
+  /** The fields the head puts first in every record; an element's own members of these names are dropped. */
+  private keyFields: ReadonlySet<string> = new Set();
+  /** The RECORD line up to the index key field's `:`. */
   private headBytes: Buffer = Buffer.alloc(0);
   /** `,"time_extracted":"…"}`. */
   private tailBytes: Buffer = Buffer.alloc(0);
-  private repairs: BundleRepairs = { ownKeyFields: undefined, badUtf8: undefined };
+  private repairs: BodyRepairs = { ownKeyFields: undefined, badUtf8: undefined };
   /** RECORD lines queued so far (all bundles). */
   records = 0;
 
@@ -97,30 +101,32 @@ export class RecordWriter {
     this.buf = Buffer.allocUnsafe(this.cap);
   }
 
-  /** Sets the bundle the next records belong to. */
-  startBundle(ctx: BundleContext): void {
+  /** Sets the body the next records belong to. */
+  startBody(ctx: RecordContext): void {
     this.ctx = ctx;
+    this.keyFields = new Set([ctx.keys.id, ctx.keys.index]);
+    const origin = typeof ctx.origin === 'string' ? JSON.stringify(ctx.origin) : String(ctx.origin);
     this.headBytes = Buffer.from(
-      `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{"_sdc_bundle_id":${String(ctx.bundleId)},"_sdc_bundle_index":`,
+      `{"type":"RECORD","stream":${JSON.stringify(ctx.stream)},"record":{${JSON.stringify(ctx.keys.id)}:${origin},${JSON.stringify(ctx.keys.index)}:`,
       'utf8',
     );
     this.tailBytes = Buffer.from(`,"time_extracted":${JSON.stringify(ctx.timeExtracted)}}`, 'utf8');
     this.repairs = { ownKeyFields: undefined, badUtf8: undefined };
   }
 
-  /** The repairs made to the current bundle's events so far. */
-  get bundleRepairs(): BundleRepairs {
+  /** The repairs made to the current body's elements so far. */
+  get bodyRepairs(): BodyRepairs {
     return this.repairs;
   }
 
   /**
    * Queues the RECORD for the valid JSON object `chunk[start, end)` (from `{` to `}`), the
-   * `index`-th event of the bundle, with the splitter's `flags`. Synchronous; call {@link drain}
+   * `index`-th element of the body, with the splitter's `flags`. Synchronous; call {@link drain}
    * to write what is queued.
    */
   writeEvent(index: number, chunk: Buffer, start: number, end: number, flags: number): void {
     const ctx = this.ctx;
-    if (!ctx) throw new Error('RecordWriter.startBundle() was not called');
+    if (!ctx) throw new Error('RecordWriter.startBody() was not called');
     this.records++;
     if (flags !== 0 || (ctx.dropFields !== undefined && ctx.dropFields.size > 0)) {
       this.writeMembers(ctx, index, chunk, start, end, flags);
@@ -178,7 +184,7 @@ export class RecordWriter {
   }
 
   /** The member path (see the module comment). */
-  private writeMembers(ctx: BundleContext, index: number, chunk: Buffer, start: number, end: number, flags: number): void {
+  private writeMembers(ctx: RecordContext, index: number, chunk: Buffer, start: number, end: number, flags: number): void {
     let bytes = chunk;
     if ((flags & ElementFlags.BAD_UTF8) !== 0) {
       bytes = Buffer.from(chunk.toString('utf8', start, end), 'utf8');
@@ -190,7 +196,7 @@ export class RecordWriter {
     let ownKeyFields = false;
     for (const member of topLevelMembers(bytes, start, end)) {
       const key = decodeKey(bytes, member.keyStart, member.keyEnd);
-      if (KEY_FIELDS.has(key)) {
+      if (this.keyFields.has(key)) {
         ownKeyFields = true;
         continue;
       }

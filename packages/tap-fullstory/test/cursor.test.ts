@@ -1,15 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
 import { InputError } from '@fullstory-singer/singer-core';
-import {
-  checkpoint,
-  completeBundle,
-  isoFromUnix,
-  listStart,
-  planBundles,
-  readCursor,
-  stateWithCursor,
-  unixFromIso,
-} from '../src/cursor.js';
+import { bundleBookmark, checkpoint, completeBundle, listStart, planBundles, readCursor as readStreamCursor, stateWithBookmark } from '../src/cursor.js';
+import type { EventsCursor } from '../src/cursor.js';
+import { isoFromUnix, unixFromIso } from '../src/time.js';
+
+/** The bundle cursor of the `events` stream, as the tests below read and write it. */
+const readCursor = (state: Record<string, unknown>, source?: string, warn?: (message: string) => void): EventsCursor =>
+  readStreamCursor(state, 'events', source, warn);
+const stateWithCursor = (base: Record<string, unknown>, cursor: EventsCursor): Record<string, unknown> =>
+  stateWithBookmark(base, 'events', bundleBookmark(cursor));
 
 const DAY = 86400;
 const T0 = unixFromIso('2026-11-20T00:00:00Z')!;
@@ -47,6 +46,7 @@ describe('cursor', () => {
     [{ bookmarks: { events: { last_bundle_id: 'x' } } }, /last_bundle_id must be an integer/],
     [{ bookmarks: { events: { in_progress: { bundle_id: 1, start: '2026-11-20T00:00:00Z', stop: '2026-11-21T00:00:00Z', offset: -1 } } } }, /offset must be/],
     [{ bookmarks: { events: { in_progress: { bundle_id: 1, start: 'x', stop: '2026-11-21T00:00:00Z', offset: 0 } } } }, /in_progress\.start/],
+    [{ bookmarks: { events: { last_window_end: '2026-11-20T00:00:00Z' } } }, /written with source segment_export/],
   ])('rejects a bad bookmark %j with an InputError naming the file', (state, message) => {
     expect(() => readCursor(state as Record<string, unknown>, 'state.json')).toThrow(InputError);
     expect(() => readCursor(state as Record<string, unknown>, 'state.json')).toThrow(message);

@@ -9,7 +9,7 @@ import { startSandbox } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import type { Catalog } from '@fullstory-singer/singer-core';
 import { binPath, logLines, removeTempDir, runBin, tempDir } from '@fullstory-singer/singer-core/testing';
-import { isoFromUnix } from '../src/cursor.js';
+import { isoFromUnix } from '../src/time.js';
 import { bookmarks, keysFrom, ofType, recordKeys, runTap, servedBundles, writeJson } from './helpers.js';
 import type { ServedBundle, TapRun } from './helpers.js';
 

@@ -2,6 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { parseJson, stateMessage } from '@fullstory-singer/singer-core';
 import { ArraySplitter } from '../src/array-splitter.js';
 import { RecordWriter } from '../src/record-writer.js';
+import { BUNDLE_KEYS, WINDOW_KEYS } from '../src/streams/key-fields.js';
 
 class Sink {
   writes: Buffer[] = [];
@@ -30,7 +31,7 @@ describe('RecordWriter', () => {
   it('builds the RECORD line by concatenation, keeping the event bytes exactly', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 9007199254740993n, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 9007199254740993n, timeExtracted: TS });
     const event = '{"IndvId":9007199254740993,"x":1.50,"s":"é\\u00e9\\"","n":null}';
     writeAll(w, `[${event},{},{ \t},{ "a":1 }]`);
     await w.flush();
@@ -47,9 +48,9 @@ describe('RecordWriter', () => {
   it('drops deselected fields and joins pretty-printed events onto one line, byte for byte otherwise', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 5, timeExtracted: TS, dropFields: new Set(['UserEmail', 'Nested']) });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 5, timeExtracted: TS, dropFields: new Set(['UserEmail', 'Nested']) });
     writeAll(w, '[{"UserId":9007199254740993,"UserEmail":"a@b.c","EventType":"click","Nested":{"x":[1]},"n":1.50e3}]', 7);
-    w.startBundle({ stream: 'events', bundleId: 5, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 5, timeExtracted: TS });
     writeAll(w, '[{\n  "UserId": 9007199254740995,\n  "__proto__": 1,\n  "s": "a \\" b",\n  "o": { "p" : [ 1 , 2 ] }\n}]', 8);
     await w.flush();
     expect(sink.lines()).toEqual([
@@ -61,7 +62,7 @@ describe('RecordWriter', () => {
   it("drops an event's own _sdc_bundle_id / _sdc_bundle_index (escaped spellings too), so the tap's key wins", async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 42, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 42, timeExtracted: TS });
     writeAll(w, '[{"a":1},{"_sdc_bundle_index":0,"_sdc_bundle_id":1,"b":2},{"\\u005fsdc_bundle_index":0,"_other":3}]');
     await w.flush();
     const records = sink.lines().map((l) => (parseJson(l) as { record: Record<string, unknown> }).record);
@@ -72,13 +73,26 @@ describe('RecordWriter', () => {
     ]);
     // Each line holds the key fields once.
     for (const line of sink.lines()) expect(line.match(/_sdc_bundle_index/g)).toHaveLength(1);
-    expect(w.bundleRepairs.ownKeyFields).toEqual({ count: 2, first: 1 });
+    expect(w.bodyRepairs.ownKeyFields).toEqual({ count: 2, first: 1 });
+  });
+
+  it('names rows with the window keys of Segment Export (a string origin), and drops a row\'s own window keys', async () => {
+    const sink = new Sink();
+    const w = new RecordWriter(sink);
+    w.startBody({ stream: 'individuals', keys: WINDOW_KEYS, origin: '2024-01-01T00:00:00Z', timeExtracted: TS });
+    writeAll(w, '[{"IndvId":9007199254740993},{"_sdc_window_index":0,"_sdc_window_start":"x","IndvId":1}]', 4);
+    await w.flush();
+    expect(sink.lines()).toEqual([
+      `{"type":"RECORD","stream":"individuals","record":{"_sdc_window_start":"2024-01-01T00:00:00Z","_sdc_window_index":4,"IndvId":9007199254740993},"time_extracted":"${TS}"}`,
+      `{"type":"RECORD","stream":"individuals","record":{"_sdc_window_start":"2024-01-01T00:00:00Z","_sdc_window_index":5,"IndvId":1},"time_extracted":"${TS}"}`,
+    ]);
+    expect(w.bodyRepairs.ownKeyFields).toEqual({ count: 1, first: 5 });
   });
 
   it('handles an event nested 10,000 deep when fields are dropped (no recursion)', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS, dropFields: new Set(['drop']) });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS, dropFields: new Set(['drop']) });
     const deep = `${'['.repeat(10_000)}"x"${']'.repeat(10_000)}`;
     writeAll(w, `[{"drop":1,"deep":${deep},"keep":true}]`);
     await w.flush();
@@ -88,11 +102,11 @@ describe('RecordWriter', () => {
   it('replaces bytes that are not UTF-8 by U+FFFD, so the line is UTF-8', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink);
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS });
     writeAll(w, Buffer.concat([Buffer.from('[{"a":"x'), Buffer.from([0xff]), Buffer.from('y"}]')]));
     await w.flush();
     expect(parseJson(sink.lines()[0]!)).toMatchObject({ record: { a: 'x\ufffdy' } });
-    expect(w.bundleRepairs.badUtf8).toEqual({ count: 1, first: 0 });
+    expect(w.bodyRepairs.badUtf8).toEqual({ count: 1, first: 0 });
   });
 
   it('fills a batch buffer again only once the sink released it', async () => {
@@ -107,7 +121,7 @@ describe('RecordWriter', () => {
     };
     // 8 KiB batches: each new one is its own ArrayBuffer (smaller ones come from Node's shared pool).
     const w = new RecordWriter(sink, { batchBytes: 8192 });
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS });
     const events = 2000;
     for (let first = 0; first < events; first += 100) {
       writeAll(w, `[${Array.from({ length: 100 }, (_, i) => `{"i":${first + i},"pad":"${'x'.repeat(40)}"}`).join(',')}]`, first);
@@ -128,7 +142,7 @@ describe('RecordWriter', () => {
   it('batches many lines into few writes, keeps STATE after the records before it, and handles lines larger than a batch', async () => {
     const sink = new Sink();
     const w = new RecordWriter(sink, { batchBytes: 1024 });
-    w.startBundle({ stream: 'events', bundleId: 1, timeExtracted: TS });
+    w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1, timeExtracted: TS });
     writeAll(w, `[${Array.from({ length: 100 }, (_, i) => `{"i":${i},"pad":"${'x'.repeat(50)}"}`).join(',')}]`);
     w.writeMessage(stateMessage({ bookmarks: { events: { offset: 100 } } }));
     writeAll(w, `[{"big":"${'y'.repeat(5000)}"},{"i":101}]`, 100);

@@ -7,10 +7,11 @@ import { createLogger, MessageWriter } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { ExportClient } from '@fullstory-singer/fullstory-client';
 import { BundleSource } from '../src/bundle-source.js';
-import { isoFromUnix } from '../src/cursor.js';
-import { eventsSchema } from '../src/discovery.js';
 import { RecordWriter } from '../src/record-writer.js';
-import { syncEvents } from '../src/sync.js';
+import { bundleEvents } from '../src/streams/events.js';
+import { streamSchema } from '../src/streams/registry.js';
+import { syncBundles } from '../src/sync.js';
+import { isoFromUnix } from '../src/time.js';
 import { bookmarks, keysFrom, ofType, recordKeys, runTap, servedBundles, writeJson } from './helpers.js';
 import type { ServedBundle, TapRun } from './helpers.js';
 
@@ -201,7 +202,7 @@ describe('events stream: pacing and progress', () => {
     const logs = new MemoryWritable();
     const logger = createLogger({ out: logs });
     const client = new ExportClient({ apiKey: 'sandbox-key', baseUrl: sandbox.url, userAgent: 'test', timeoutMs: 5000, maxRetries: 1, logger });
-    const summary = await syncEvents({
+    const summary = await syncBundles({
       source: new BundleSource({ client, downloadsPerMinute: 6000 }),
       writer: new RecordWriter(new MessageWriter(new MemoryWritable())),
       logger,
@@ -210,8 +211,8 @@ describe('events stream: pacing and progress', () => {
       startDate: '2024-01-01T00:00:00Z',
       stateEveryRecords: 1000,
       maxRetries: 1,
-      selected: true,
-      schema: eventsSchema(),
+      stream: bundleEvents,
+      selection: { stream: bundleEvents, schema: streamSchema(bundleEvents), dropFields: new Set() },
     });
     expect(summary).toMatchObject({ bundles: 3, records: 370 });
     expect(updates.some((u) => /^events: bundle 1 of 3, \d+ records, [\d.]+ MB\/s$/.test(u))).toBe(true);
