@@ -2,17 +2,21 @@
 // `npm run bench` (after `npm run build`): the benchmarks of the quality bar, against the local
 // sandbox. Figures, not pass/fail. Benchmarks are not tests and never run in `npm test`.
 //
-//   npm run bench                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
+//   npm run bench                 tap on the reference bundle (200,000 events, + gunzip and zcat floors),
+//                                 tap 1,000,000 events (+ gunzip floor and ratio), tap 5,000,000 events (memory),
+//                                 tap with source segment_export on one window of 1,000,000 events (+ floor and ratio),
 //                                 target 1,000,000 and 2,000,000 records at batch_size 500 (the default) and 5000,
 //                                 memory uncapped (is peak RSS flat in input size?);
 //                                 writes bench/results/*.json and BENCHMARKS.md
-//   npm run bench -- --quick      a tenth of the sizes, no 5,000,000 run; results to bench/tmp/results only
-//   npm run bench -- --only tap   (or target) one half
+//   npm run bench -- --quick      the reference bundle, a tenth of the other sizes, no 5,000,000 run; results to
+//                                 bench/tmp/results only
+//   npm run bench -- --only tap   (or segment, or target) one part
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchTap } from './tap.js';
+import { benchSegmentExport } from './segment-export.js';
+import { benchTap, benchTapReference } from './tap.js';
 import { benchTarget } from './target.js';
 import { bins, resultsDir, root, tmpDir } from './lib/paths.js';
 import { writeBenchmarksMd } from './report.js';
@@ -21,6 +25,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+if (only !== undefined && !['tap', 'segment', 'target'].includes(only)) {
+  process.stderr.write(`bench: --only takes tap, segment or target, not ${only}\n`);
+  process.exit(2);
+}
 const log = (line) => process.stderr.write(`${line}\n`);
 
 function machine() {
@@ -48,11 +56,15 @@ async function main() {
   const tapEvents = 1_000_000 / scale;
   const targetRecords = 1_000_000 / scale;
   const runs = [];
-  if (only !== 'target') {
+  if (only === undefined || only === 'tap') {
+    runs.push({ file: 'tap-reference-200000', run: () => benchTapReference({ log }) });
     runs.push({ file: `tap-${tapEvents}`, run: () => benchTap({ events: tapEvents, floor: true, log }) });
     if (!quick) runs.push({ file: 'tap-5000000', run: () => benchTap({ events: 5_000_000, floor: true, log }) });
   }
-  if (only !== 'tap') {
+  if (only === undefined || only === 'segment') {
+    runs.push({ file: `segment-export-${tapEvents}`, run: () => benchSegmentExport({ events: tapEvents, log }) });
+  }
+  if (only === undefined || only === 'target') {
     for (const records of [targetRecords, 2 * targetRecords]) {
       for (const batchSize of [500, 5000]) {
         runs.push({ file: `target-${records}-batch${batchSize}`, run: () => benchTarget({ records, batchSize, log }) });

@@ -10,6 +10,8 @@
 //
 // Plain Node ESM with no dependencies: it runs the built bins (`npm run build` first; `npm run demo` does).
 // Everything it writes goes to a temporary folder, removed at the end (pass --keep to keep it).
+// `--source segment_export` reads the same generated events through Segment Export instead of the bundles
+// (one window a day, the `events` stream selected; the settings come from the environment).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -32,6 +34,16 @@ const SANDBOX_KEY = 'demo-sandbox-key';
 const BUNDLES = 3;
 const EVENTS_PER_BUNDLE = 2000;
 const keep = process.argv.includes('--keep');
+const sourceIndex = process.argv.indexOf('--source');
+const source = sourceIndex >= 0 ? process.argv[sourceIndex + 1] : 'data_export';
+/** The tap's Segment Export settings for the demo: daily windows over the generated days, nothing to wait for. */
+const SEGMENT_EXPORT_ENV = {
+  TAP_FULLSTORY_SOURCE: 'segment_export',
+  TAP_FULLSTORY_EXPORT_WINDOW_SECONDS: '86400',
+  TAP_FULLSTORY_EXPORT_DELAY_SECONDS: '0',
+  TAP_FULLSTORY_EXPORT_POLL_INTERVAL_SECONDS: '0.05',
+  TAP_FULLSTORY_END_DATE: '2026-01-04T00:00:00Z',
+};
 
 /** Child processes still running, killed on any exit path. */
 const children = new Set();
@@ -79,6 +91,7 @@ async function startSandbox(workDir) {
     '--seed', '42',
     '--downloads-per-minute', '0',
     '--job-latency-ms', '100',
+    '--export-pending-ms', '100',
   ];
   const { child, exited } = startNode(bins.sandbox, args, {
     env: process.env,
@@ -146,8 +159,8 @@ async function saveState(statePath, stateLines) {
 }
 
 /** tap-fullstory [--state] | target-fullstory, with stderr of each kept in a log file. */
-async function runTapIntoTarget({ env, workDir, statePath, label }) {
-  const tapArgs = ['--config', join(demoDir, 'tap.json')];
+async function runTapIntoTarget({ env, workDir, statePath, catalogPath, label }) {
+  const tapArgs = ['--config', join(demoDir, 'tap.json'), ...(catalogPath ? ['--catalog', catalogPath] : [])];
   if (statePath && existsSync(statePath)) tapArgs.push('--state', statePath);
   const tap = startNode(bins.tap, tapArgs, { env, stdin: 'ignore', logPath: join(workDir, `${label}.tap.log`) });
   const target = startNode(bins.target, ['--config', join(demoDir, 'target-events.json')], {
@@ -213,7 +226,7 @@ async function readDeadLetters(path) {
 async function targetSummary(logPath) {
   if (!existsSync(logPath)) return undefined;
   const line = (await readFile(logPath, 'utf8')).split('\n').find((l) => / finished records_read=/.test(l));
-  return line?.replace(/^\S+ finished /, '').replace(/ dead_letter=\S+/, '');
+  return line?.replace(/^.* finished /, '').replace(/ dead_letter=\S+/, '');
 }
 
 /** One stored user, short: uid, name, email and properties. */
@@ -237,7 +250,29 @@ function eventName(event) {
   return event.request?.name ?? '?';
 }
 
+/** Writes the tap's catalog with only `events` selected (Segment Export also offers `individuals`). */
+async function eventsOnlyCatalog(env, workDir) {
+  const { child, exited } = startNode(bins.tap, ['--config', join(demoDir, 'tap.json'), '--discover'], {
+    env, stdin: 'ignore', logPath: join(workDir, 'discover.tap.log'),
+  });
+  const out = collectLines(child.stdout);
+  const [status] = await Promise.all([exited, out.closed]);
+  assertExit('tap-fullstory --discover', status, join(workDir, 'discover.tap.log'));
+  const catalog = JSON.parse(out.lines.join('\n'));
+  for (const stream of catalog.streams) {
+    stream.metadata.find((m) => m.breadcrumb.length === 0).metadata.selected = stream.tap_stream_id === 'events';
+  }
+  const path = join(workDir, 'catalog.json');
+  await writeFile(path, JSON.stringify(catalog));
+  return path;
+}
+
 async function main() {
+  if (source !== 'data_export' && source !== 'segment_export') {
+    process.stderr.write(`demo: --source is data_export or segment_export, not ${source}\n`);
+    process.exitCode = 2;
+    return;
+  }
   for (const path of Object.values(bins)) {
     if (!existsSync(path)) {
       process.stderr.write(`demo: ${relative(root, path)} is missing: run \`npm run build\` first (or use \`npm run demo\`)\n`);
@@ -265,11 +300,14 @@ async function main() {
       TARGET_FULLSTORY_API_KEY: SANDBOX_KEY,
       TARGET_FULLSTORY_BASE_URL: sandbox.url,
       TARGET_FULLSTORY_DEAD_LETTER_PATH: deadLetterPath,
+      ...(source === 'segment_export' ? SEGMENT_EXPORT_ENV : {}),
     };
+    const catalogPath = source === 'segment_export' ? await eventsOnlyCatalog(env, workDir) : undefined;
+    if (catalogPath) say('source: segment_export (one export a day, the events stream selected)');
 
     say('1/3  tap-fullstory --config fixtures/demo/tap.json | target-fullstory --config fixtures/demo/target-events.json');
     say('     events: uid <- UserAppKey, event name <- EventType, timestamp <- EventStart');
-    const first = await runTapIntoTarget({ env, workDir, statePath, label: 'run1' });
+    const first = await runTapIntoTarget({ env, workDir, statePath, catalogPath, label: 'run1' });
     assertExit('tap-fullstory', first.tapExit, join(workDir, 'run1.tap.log'));
     assertExit('target-fullstory', first.targetExit, join(workDir, 'run1.target.log'));
     const firstState = await saveState(statePath, first.stateLines);
@@ -294,7 +332,7 @@ async function main() {
     say();
 
     say('3/3  tap-fullstory --state state.json | target-fullstory   (a second run, as cron would start it)');
-    const second = await runTapIntoTarget({ env, workDir, statePath, label: 'run2' });
+    const second = await runTapIntoTarget({ env, workDir, statePath, catalogPath, label: 'run2' });
     assertExit('tap-fullstory', second.tapExit, join(workDir, 'run2.tap.log'));
     assertExit('target-fullstory', second.targetExit, join(workDir, 'run2.target.log'));
     const finalState = await saveState(statePath, second.stateLines);

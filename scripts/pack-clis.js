@@ -2,9 +2,11 @@
 // Packs the CLIs and the workspace packages they depend on into .tgz files, so they can be installed
 // where there is no checkout of this repo (a server, a Meltano project, a container):
 //
-//   npm run build && node scripts/pack-clis.js /tmp/fullstory-clis
-//   npm install -g /tmp/fullstory-clis/*.tgz          # or, in a project folder: npm install /tmp/fullstory-clis/*.tgz
+//   npm run build && node scripts/pack-clis.js /path/to/project/vendor
+//   cd /path/to/project && npm install ./vendor/*.tgz     # or anywhere: npm install -g ./vendor/*.tgz
 //
+// Pack into a folder that stays with the project (not /tmp): `npm install` records each tarball in
+// the project's package.json as `file:vendor/<name>.tgz`, and a later `npm ci` there needs the files.
 // The internal packages (@fullstory-singer/*) are not published to a registry, so they are packed
 // too and installed in the same `npm install` command, which then needs no registry for them.
 // Prints one tarball path per line on stdout. test/e2e/packaging.test.ts runs this script.

@@ -3,7 +3,7 @@
 // Both are sampled while the process runs; VmHWM only ever grows, so the last sample before exit
 // is the peak up to that moment (sampled every 50 ms).
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream kernel build
 
@@ -27,12 +27,15 @@ export function sampleProcess(pid) {
 }
 
 /**
- * Spawns `node <bin> ...args`. stderr goes to `logPath`. Returns the child and a promise of
- * { code, signal, wallSeconds, peakRssMb, cpuSeconds }.
+ * Spawns `node <bin> ...args`. stderr goes to `logPath`; stdout is a pipe (`child.stdout`) unless
+ * `stdout` is `'null'`, which sends it to /dev/null so that no reader shares the cores with the
+ * bin. Returns the child and a promise of { code, signal, wallSeconds, peakRssMb, cpuSeconds }.
  */
-export function runMeasured(bin, args, { env, stdin = 'pipe', logPath, sampleMs = 50 }) {
+export function runMeasured(bin, args, { env, stdin = 'pipe', stdout = 'pipe', logPath, sampleMs = 50 }) {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: [stdin, 'pipe', 'pipe'] });
+  const out = stdout === 'null' ? openSync('/dev/null', 'w') : 'pipe';
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: [stdin, out, 'pipe'] });
+  if (typeof out === 'number') closeSync(out);
   const log = createWriteStream(logPath);
   child.stderr.pipe(log);
   let last = { peakRssKb: 0, cpuSeconds: 0 };

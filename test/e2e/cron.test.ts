@@ -1,11 +1,13 @@
 /**
- * examples/cron.sh does what the README says: a successful run saves the target's last state line
- * as state.json (via a temporary file and a rename); a failed run leaves state.json exactly as it
- * was and no temporary file behind; the next run starts from the saved state. Against the sandbox,
- * with the built bins (`npm test` builds first).
+ * examples/cron.sh does what the README says: every run, successful or not, saves the last complete
+ * state line the target printed as state.json (via a temporary file and a rename: each printed state
+ * is safe); a run whose target printed no state leaves state.json exactly as it was; no temporary file
+ * stays behind; the next run starts from the saved state; and the log (stdout and stderr, as cron
+ * appends them to one file) has the time and the program on each line. Against the sandbox, with the
+ * built bins (`npm test` builds first).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from 'fullstory-sandbox';
 import { cleanEnv, makeTempDir, removeDir, repoRoot, run } from './helpers.js';
@@ -77,4 +79,62 @@ describe('examples/cron.sh', () => {
     const moved = JSON.parse(await readFile(statePath, 'utf8')) as { bookmarks: { events: { last_bundle_stop: string } } };
     expect(moved.bookmarks.events.last_bundle_stop).toBe('2026-01-04T00:00:00Z');
   }, 240_000);
+
+  it('keeps the last state the target printed when the tap fails halfway, and times and names every log line', async () => {
+    // Two bundles: the first whole, the second corrupt (the tap retries it once, then exits 5).
+    const work = join(dir!, 'halfway');
+    const fixtures = join(work, 'bundles');
+    await mkdir(fixtures, { recursive: true });
+    const events = Array.from({ length: 20 }, (_, i) => ({ IndvId: i, UserAppKey: `user-${i % 4}`, EventType: 'click', EventStart: `2026-02-01T00:${String(i).padStart(2, '0')}:00.000Z` }));
+    await writeFile(join(fixtures, '3001.json'), JSON.stringify(events));
+    await writeFile(join(fixtures, '3002.json'), '[{"IndvId":1,"EventType":"click","EventStart":"2026-02-01T01:10:00.000Z"},{"PageUrl":]');
+    await writeFile(join(fixtures, 'bundles.json'), JSON.stringify([{ Id: 3001, Start: 1769904000, Stop: 1769907600 }, { Id: 3002, Start: 1769907600, Stop: 1769911200 }]));
+    const half = await startSandbox({ apiKeys: [KEY], fixturesDir: fixtures, downloadsPerMinute: 0, jobLatencyMs: 20 });
+    try {
+      for (const name of ['tap.json', 'target.json']) {
+        const config = JSON.parse(await readFile(join(dir!, name), 'utf8')) as Record<string, unknown>;
+        await writeFile(join(work, name), JSON.stringify({ ...config, base_url: half.url, ...(name === 'tap.json' ? { start_date: '2026-01-31T00:00:00Z', max_retries: 1 } : {}) }));
+      }
+      const { LOG_LEVEL: _quiet, ...loud } = env;
+      const failed = await run('bash', [script], { cwd: work, env: { ...loud, FULLSTORY_SYNC_DIR: work }, timeoutMs: 90_000 });
+      expect({ code: failed.code, out: failed.stdout.split('\n').filter((l) => l.includes('sync failed')) }).toEqual({
+        code: 1,
+        out: [expect.stringMatching(/cron\.sh sync failed \(tap exit 5, target exit 0\); state\.json now holds the last state the target printed$/)],
+      });
+      const state = JSON.parse(await readFile(join(work, 'state.json'), 'utf8')) as { bookmarks: { events: Record<string, unknown> } };
+      expect(state.bookmarks.events).toEqual({ last_bundle_stop: '2026-02-01T01:00:00Z', last_bundle_id: 3001 });
+      expect((await readdir(work)).filter((name) => name.startsWith('.state'))).toEqual([]);
+      // A cron log: stdout and stderr of all three programs in one file. Every line carries the time
+      // and the program, except the fatal error line, whose `<program>: error:` form scripts match.
+      const log = `${failed.stdout}${failed.stderr}`.split('\n').filter((l) => l !== '');
+      const untimed = log.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (cron\.sh|tap-fullstory|target-fullstory) \S/.test(l));
+      expect(untimed).toEqual([expect.stringMatching(/^tap-fullstory: error: bundle 3002 did not arrive whole/)]);
+      expect(log.some((l) => / target-fullstory INFO METRIC: \{"type":"counter"/.test(l))).toBe(true);
+    } finally {
+      await half.close();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('keeps the last complete state line when the target was killed mid-line', async () => {
+    const work = join(dir!, 'killed');
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'state.json'), '{"bookmarks":{"events":{"last_bundle_id":1}}}\n');
+    // Stand-ins: a tap that prints nothing, and a target that prints two states and half a third, then dies.
+    const fakeTap = join(work, 'fake-tap');
+    const fakeTarget = join(work, 'fake-target');
+    await writeFile(fakeTap, '#!/bin/sh\nexit 0\n');
+    await writeFile(fakeTarget, '#!/bin/sh\ncat > /dev/null\nprintf \'{"n":1}\\n{"n":2}\\n{"n":\'\nexit 137\n');
+    await chmod(fakeTap, 0o755);
+    await chmod(fakeTarget, 0o755);
+    for (const name of ['tap.json', 'target.json']) await writeFile(join(work, name), '{}');
+    const killed = await run('bash', [script], {
+      cwd: work,
+      env: { ...env, FULLSTORY_SYNC_DIR: work, TAP_FULLSTORY_BIN: fakeTap, TARGET_FULLSTORY_BIN: fakeTarget },
+      timeoutMs: 30_000,
+    });
+    expect(killed.code).toBe(1);
+    expect(killed.stdout).toMatch(/sync failed \(tap exit 0, target exit 137\); state\.json now holds the last state the target printed/);
+    expect(await readFile(join(work, 'state.json'), 'utf8')).toBe('{"n":2}\n');
+  });
 });

@@ -28,6 +28,8 @@ describe('scripts/demo.js', () => {
     expect(deadLettered).toBeGreaterThan(0); // anonymous visitors: empty UserAppKey
     expect(landed + deadLettered).toBe(emitted);
     expect(out).toContain('uid is empty (record field "UserAppKey")');
+    // The README quotes this line: the target's summary, without its log prefix.
+    expect(out).toMatch(/^ {5}target summary: records_read=6000 sent=\d+ imported=\d+ rejected=\d+ /m);
 
     expect(out).toMatch(/^ {2}20 from users\.singer;/m);
     expect(out).toMatch(/property types declared: .*seats=int .*monthly_revenue=real .*on_trial=bool .*signed_up_at=date/);

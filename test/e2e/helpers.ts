@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,4 +90,13 @@ export async function removeDir(path: string | undefined): Promise<void> {
 /** The last `lines` lines of a command's output, for a failure message that says what went wrong. */
 export function tail(text: string, lines = 30): string {
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** A loopback port where nothing listens: bound once, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+  return port;
 }

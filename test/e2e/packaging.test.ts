@@ -1,20 +1,22 @@
 /**
  * Packaging: the CLIs work when installed from packed tarballs in an empty folder, the way a user
- * installs them on a server or in a Meltano project (no checkout, no workspace links).
+ * installs them on a server or in a Meltano project (no checkout, no workspace links), following the
+ * README's recipe: pack into the project's own `vendor/` folder, then `npm install ./vendor/*.tgz`,
+ * so the project's package.json records paths inside the project (`file:vendor/...`), not under /tmp.
  *
  * `scripts/pack-clis.js` packs every workspace the CLIs need (schemas, singer-core, fullstory-client)
- * and the three CLIs; `npm install` of those tarballs must then give working `npx` commands. Needs the
- * build (`npm test` builds first).
+ * and the three CLIs; `npm install` of those tarballs must then give working `npx` commands, and each
+ * package must carry the LICENSE. Needs the build (`npm test` builds first).
  *
- * `npx --no -- <bin> <flags>`: `--no` forbids a registry download (the bin must come from the
- * tarballs), and `--` keeps npm from reading the bin's flags as its own (npm 11 takes `--format` for
- * its `--format-package-lock`).
+ * `npx <bin> <flags>` passes the flags to the bin, as the README shows. `npx --no -- <bin> <flags>`:
+ * `--no` forbids a registry download (the bin must come from the tarballs), and once npx has an
+ * option of its own, `--` is needed, or npm reads the bin's flags as its own (`--version` prints npm's).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cleanEnv, makeTempDir, removeDir, repoRoot, run, tail } from './helpers.js';
 
@@ -27,6 +29,11 @@ interface AboutDocument {
   settings: { properties: Record<string, unknown> };
 }
 
+/** The one version every package carries (see scripts/set-version.js). */
+function rootVersion(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 describe('CLIs installed from packed tarballs', () => {
   let work: string | undefined;
   let project = '';
@@ -34,18 +41,19 @@ describe('CLIs installed from packed tarballs', () => {
 
   beforeAll(async () => {
     work = await makeTempDir('fullstory-packaging-');
-    const packDir = join(work, 'tarballs');
-    const packed = await run(process.execPath, [join(repoRoot, 'scripts', 'pack-clis.js'), packDir], {
+    project = join(work, 'project');
+    await mkdir(project);
+    const packed = await run(process.execPath, [join(repoRoot, 'scripts', 'pack-clis.js'), join(project, 'vendor')], {
       cwd: repoRoot,
       timeoutMs: 3 * MINUTE,
     });
     if (packed.code !== 0) throw new Error(`pack-clis.js failed (${packed.code}):\n${tail(packed.stderr)}`);
     tarballs = packed.stdout.split('\n').filter((line) => line.endsWith('.tgz'));
 
-    project = join(work, 'project');
-    await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'packaging-check', version: '0.0.0', private: true }));
-    const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], {
+    // What `npm install ./vendor/*.tgz` expands to in a shell.
+    const relative = tarballs.map((path) => `./vendor/${basename(path)}`);
+    const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...relative], {
       cwd: project,
       timeoutMs: 5 * MINUTE,
     });
@@ -70,8 +78,24 @@ describe('CLIs installed from packed tarballs', () => {
     );
   });
 
+  it("records the tarballs by paths inside the project, not under the packing folder's absolute path", () => {
+    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const specs = Object.values(manifest.dependencies);
+    expect(specs).toHaveLength(tarballs.length);
+    for (const spec of specs) expect(spec).toMatch(/^file:vendor\/[\w.-]+\.tgz$/);
+  });
+
+  it('ships the LICENSE in every package', () => {
+    const license = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
+    const installedDirs = ['tap-fullstory', 'target-fullstory', 'fullstory-sandbox', '@fullstory-singer/schemas', '@fullstory-singer/singer-core', '@fullstory-singer/fullstory-client'];
+    for (const pkg of installedDirs) {
+      const path = join(project, 'node_modules', pkg, 'LICENSE');
+      expect({ pkg, license: existsSync(path) && readFileSync(path, 'utf8') === license }).toEqual({ pkg, license: true });
+    }
+  });
+
   it('npx tap-fullstory --about --format json describes the tap', async () => {
-    const result = await run('npx', ['--no', '--', 'tap-fullstory', '--about', '--format', 'json'], { cwd: project, timeoutMs: MINUTE });
+    const result = await run('npx', ['tap-fullstory', '--about', '--format', 'json'], { cwd: project, timeoutMs: MINUTE });
     expect({ code: result.code, stderr: tail(result.stderr, 10) }).toEqual({ code: 0, stderr: expect.any(String) });
     const about = JSON.parse(result.stdout) as AboutDocument;
     expect(about.name).toBe('tap-fullstory');
@@ -86,6 +110,11 @@ describe('CLIs installed from packed tarballs', () => {
     expect(about.name).toBe('target-fullstory');
     expect(about.capabilities).toEqual(expect.arrayContaining(['about']));
     expect(Object.keys(about.settings.properties)).toEqual(expect.arrayContaining(['api_key', 'data_type', 'streams']));
+  });
+
+  it('npx fullstory-sandbox --version prints the version', async () => {
+    const result = await run('npx', ['--no', '--', 'fullstory-sandbox', '--version'], { cwd: project, timeoutMs: MINUTE });
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 0, stdout: `${rootVersion()}\n` });
   });
 
   it('npx fullstory-sandbox starts and says where it listens', async () => {
@@ -121,9 +150,10 @@ describe('CLIs installed from packed tarballs', () => {
     }
   });
 
-  it('ships built code and READMEs, not sources or tests', () => {
+  it('ships built code, bins and READMEs, not sources or tests', () => {
     for (const pkg of ['tap-fullstory', 'target-fullstory', 'fullstory-sandbox']) {
       const dir = join(project, 'node_modules', pkg);
+      expect({ pkg, stub: existsSync(join(dir, 'bin', `${pkg}.js`)) }).toEqual({ pkg, stub: true });
       expect({ pkg, readme: existsSync(join(dir, 'README.md')) }).toEqual({ pkg, readme: true });
       expect({ pkg, bin: existsSync(join(dir, 'dist', 'src', 'bin.js')) }).toEqual({ pkg, bin: true });
       expect({ pkg, tests: existsSync(join(dir, 'dist', 'test')) || existsSync(join(dir, 'test')) }).toEqual({ pkg, tests: false });

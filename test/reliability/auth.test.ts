@@ -51,7 +51,7 @@ describe('a refused key', () => {
       check(run.code === 4, `expected exit 4: ${describeRun(run)}`);
       const errors = errorLines(run, 'tap-fullstory');
       check(errors.length === 1, `expected one error line: ${describeRun(run)}`);
-      expect(errors[0]).toMatch(/Admin|Architect/);
+      expect(errors[0]).toMatch(/did not accept the API key \(401/);
       expect(run.lines.filter((l) => l.includes('"type":"RECORD"'))).toEqual([]);
     }),
   );

@@ -65,6 +65,36 @@ const CASES: Case[] = [
     env: () => ({}),
     names: 'start_date',
   },
+  // An api_key HTTP cannot carry (a newline from `echo key > file`, a CR from a Windows editor) is a
+  // config error naming api_key, for both bins, and is never printed.
+  {
+    name: 'tap: api_key with a trailing newline (environment)',
+    bin: 'tap-fullstory',
+    config: temp_('tap-start-only.json', { start_date: '2024-01-01T00:00:00Z' }),
+    env: () => tapEnv(sandbox, { TAP_FULLSTORY_API_KEY: `${SECRET}\n` }),
+    names: 'api_key',
+  },
+  {
+    name: 'tap: api_key with a carriage return (file)',
+    bin: 'tap-fullstory',
+    config: temp_('tap-key-cr.json', { api_key: `${SECRET}\r`, start_date: '2024-01-01T00:00:00Z', base_url: 'http://127.0.0.1:9' }),
+    env: () => ({}),
+    names: 'api_key',
+  },
+  {
+    name: 'target: api_key with a trailing newline (environment)',
+    bin: 'target-fullstory',
+    config: temp_('target-users.json', { data_type: 'users' }),
+    env: () => targetEnv(sandbox, { TARGET_FULLSTORY_API_KEY: `${SECRET}\n` }),
+    names: 'api_key',
+  },
+  {
+    name: 'target: api_key with a character outside ASCII (file)',
+    bin: 'target-fullstory',
+    config: temp_('target-key-utf8.json', { api_key: `${SECRET}\u00e9`, data_type: 'users', base_url: 'http://127.0.0.1:9' }),
+    env: () => ({}),
+    names: 'api_key',
+  },
   { name: 'target: missing api_key', bin: 'target-fullstory', config: bad('target-missing-api-key.json'), env: () => ({ TARGET_FULLSTORY_BASE_URL: sandbox.url }), names: 'api_key' },
   { name: 'target: wrong type', bin: 'target-fullstory', config: bad('target-wrong-type.json'), env: () => targetEnv(sandbox), names: 'batch_size' },
   { name: 'target: unknown key', bin: 'target-fullstory', config: bad('target-unknown-key.json'), env: () => targetEnv(sandbox), names: 'data_typ' },

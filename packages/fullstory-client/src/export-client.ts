@@ -6,14 +6,15 @@ import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
 export interface ExportBundle {
-  /** The bundle id; a `bigint` when it does not fit a double exactly (fullstory-api.md §2.1). */
+  /**
+   * The bundle id; a `bigint` when it does not fit a double exactly. FullStory documents an integer
+   * (https://developer.fullstory.com/server/v1/exports/list-event-exports/); a decimal string is
+   * read as the same id, as the Python tap-fullstory does (it treats the id as opaque).
+   */
   id: number | bigint;
   start: number;
   stop: number;
 }
-
-// fullstory-api.md §2: export bundles need a key with Admin or Architect permission.
-const AUTH_HINT = 'the key needs Admin or Architect permission to read Data Export bundles';
 
 /**
  * The legacy Data Export v1 API: list completed bundles and download one.
@@ -23,7 +24,7 @@ export class ExportClient {
   private readonly http: HttpCore;
 
   constructor(options: ClientOptions) {
-    this.http = new HttpCore(options, AUTH_HINT);
+    this.http = new HttpCore(options);
   }
 
   /**
@@ -54,10 +55,11 @@ export class ExportClient {
     if (!Array.isArray(exports)) throw bad('"exports" is not an array');
     return exports.map((row: unknown, index) => {
       const { Id, Start, Stop } = (row ?? {}) as { Id?: unknown; Start?: unknown; Stop?: unknown };
-      if (!isInteger(Id) || !isInteger(Start) || !isInteger(Stop)) {
+      const id = bundleId(Id);
+      if (id === undefined || !isInteger(Start) || !isInteger(Stop)) {
         throw bad(`exports[${index}] lacks an integer Id, Start or Stop`);
       }
-      return { id: Id, start: Number(Start), stop: Number(Stop) };
+      return { id, start: Number(Start), stop: Number(Stop) };
     });
   }
 
@@ -72,6 +74,9 @@ export class ExportClient {
       method: 'GET',
       path: '/api/v1/export/get',
       searchParams: { id: String(id) },
+      // The docs call the body "a JSON document (optionally gzipped)": ask for gzip, which is ~8
+      // times fewer bytes, and let the caller sniff what actually came.
+      headers: { 'accept-encoding': 'gzip' },
       endpoint: 'export/get',
     });
   }
@@ -79,4 +84,12 @@ export class ExportClient {
 
 function isInteger(value: unknown): value is number | bigint {
   return typeof value === 'bigint' || Number.isInteger(value);
+}
+
+/** An `Id` as listed: an integer, or its decimal string; `bigint` above 2^53. */
+function bundleId(value: unknown): number | bigint | undefined {
+  if (isInteger(value)) return value;
+  if (typeof value !== 'string' || !/^\d{1,40}$/.test(value)) return undefined;
+  const big = BigInt(value);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }

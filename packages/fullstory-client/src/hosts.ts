@@ -1,6 +1,6 @@
 import { ConfigError } from '@fullstory-singer/singer-core';
 
-/** A FullStory data centre. The key prefix (`na1.` / `eu1.`) names it for keys made since August 2022. */
+/** A FullStory data centre, as the `region` setting names it. */
 export type Region = 'na1' | 'eu1';
 
 /** Which API a host serves: the legacy Data Export v1 or the Server API v2. */
@@ -8,33 +8,22 @@ export type HostPurpose = 'export' | 'api';
 
 /** Options of {@link resolveHosts}. */
 export interface ResolveHostsOptions {
-  /** The API key; only its prefix (`na1.` / `eu1.`) is read, to pick the region. */
-  apiKey?: string;
-  /** An explicit region; wins over the key prefix. */
+  /** The `region` setting, when the user set one. */
   region?: Region;
-  /** The `base_url` setting: replaces the per-region host entirely (proxies, the sandbox). */
+  /** The `base_url` setting: replaces the host entirely (proxies, the sandbox). */
   baseUrl?: string;
   /** Which API the host is for. */
   purpose: HostPurpose;
 }
 
-// fullstory-api.md §1: `na1.` keys → api.fullstory.com, `eu1.` keys → api.eu1.fullstory.com (Segment, CLI-TS).
-// The legacy export host is export.fullstory.com; an EU export host is UNVERIFIED (no source uses one), so
-// export.eu1.fullstory.com below is our guess by analogy, documented as such in the README.
-const HOSTS: Record<HostPurpose, Record<Region, string>> = {
-  export: { na1: 'https://export.fullstory.com', eu1: 'https://export.eu1.fullstory.com' },
-  api: { na1: 'https://api.fullstory.com', eu1: 'https://api.eu1.fullstory.com' },
-};
-
-/**
- * The region a key belongs to, from its prefix (`na1.…` or `eu1.…`), or `undefined` for keys
- * without a known prefix (keys made before August 2022 have none).
- */
-export function regionFromKey(apiKey: string | undefined): Region | undefined {
-  // Same shape CLI-TS reads: leading lower-case alphanumerics, then a dot.
-  const prefix = /^([\da-z]+)\./.exec(apiKey ?? '')?.[1];
-  return prefix === 'na1' || prefix === 'eu1' ? prefix : undefined;
-}
+// FullStory's docs: "All API requests use the api.fullstory.com domain. They are automatically
+// routed to the correct data center based on what is configured for your FullStory account"
+// (https://developer.fullstory.com/server/getting-started/, "Data Residency"), whatever the key's
+// prefix. The legacy export is documented at export.fullstory.com only
+// (https://help.fullstory.com/hc/en-us/articles/360020624194). api.eu1.fullstory.com is what some
+// integrations use for EU accounts; it is sent to only when `region: eu1` is set explicitly.
+const EXPORT_HOST = 'https://export.fullstory.com';
+const API_HOSTS: Record<Region, string> = { na1: 'https://api.fullstory.com', eu1: 'https://api.eu1.fullstory.com' };
 
 /**
  * True when `hostname` (as `URL.hostname` spells it) is this machine: `localhost`, any 127.0.0.0/8
@@ -48,18 +37,20 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * The base URL (no trailing slash) for FullStory calls.
+ * The base URL (no trailing slash) for FullStory calls, the one rule both CLIs use.
  *
- * `baseUrl` wins when given; otherwise the host of `purpose` in the region: explicit `region`, else
- * the key prefix, else `na1`.
+ * `baseUrl` wins when given. Otherwise: for `export`, `https://export.fullstory.com` for every key
+ * and region; for `api`, `https://api.fullstory.com`, or `https://api.eu1.fullstory.com` when
+ * `region` is `eu1`. The key's prefix (`na1.`, `eu1.`) is not read: FullStory routes each request
+ * to the account's data center itself.
  *
  * @throws ConfigError naming `base_url` when `baseUrl` is not an absolute http(s) URL, or when it is
  *   `http://` to a host that is not loopback (the key would cross a network in clear text).
  */
 export function resolveHosts(options: ResolveHostsOptions): string {
   if (options.baseUrl !== undefined) return checkBaseUrl(options.baseUrl);
-  const region = options.region ?? regionFromKey(options.apiKey) ?? 'na1';
-  return HOSTS[options.purpose][region];
+  if (options.purpose === 'export') return EXPORT_HOST;
+  return API_HOSTS[options.region ?? 'na1'];
 }
 
 function checkBaseUrl(raw: string): string {

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { got } from 'got';
 import type { Got } from 'got';
-import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
+import { AuthError, ConfigError, UnavailableError } from '@fullstory-singer/singer-core';
 import { guardBody } from './body-stream.js';
-import { ApiError, describeNetworkError, sanitizedCause, scrub } from './errors.js';
+import { ApiError, authFailureMessage, describeNetworkError, sanitizedCause, scrub } from './errors.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './options.js';
 import type { ClientOptions } from './options.js';
 import { backoffDelay, isRetryableNetworkError, isRetryableStatus, retryDelay } from './retry-policy.js';
@@ -29,6 +29,11 @@ export interface RequestSpec {
   passStatuses?: readonly number[];
   /** Aborts the call: the attempt in flight and any wait between attempts; the call rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * The path names a resource that may be gone (an export operation saved by an earlier run): a 404
+   * is FullStory's answer about it, not a sign of a wrong `base_url`, even before any 2xx.
+   */
+  mayBeGone?: boolean;
 }
 
 /** A 2xx answer to a JSON call. */
@@ -50,9 +55,23 @@ const ignore = (): void => undefined;
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Retries of a refused connection before anything ever answered at the base URL: a server that is
+ * just starting gets a moment (with the default backoff, at most about 3 s of waiting in all), but a
+ * wrong port in `base_url` must not cost the full retry budget (minutes) and then read as an outage.
+ */
+export const FIRST_CONTACT_REFUSED_RETRIES = 2;
+
+/**
  * The HTTP layer shared by the export and server API clients: headers, timeouts, the retry loop and
  * failure classification. Retries are ours, not got's (got's `retry` is off), so the policy lives in
  * the pure functions of retry-policy.ts and the waits go through the injected `sleep`.
+ *
+ * Until the base URL has proved itself, failures that point at the configuration are config errors
+ * (exit 2) naming `base_url`, not outages (exit 5, "rerun later"):
+ * - before any HTTP answer: a refused connection (after {@link FIRST_CONTACT_REFUSED_RETRIES}
+ *   quick retries), a host that does not resolve, or a failure no retry can cure (TLS, a wrong scheme);
+ * - before any 2xx answer: a 404, which says that address has no such route (FullStory's own routes
+ *   exist; a resource that is not found can only come up once the base URL has answered 2xx).
  */
 export class HttpCore {
   private readonly got: Got;
@@ -60,15 +79,13 @@ export class HttpCore {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly maxRetryAfterMs: number;
+  /** Set once any HTTP answer arrives: something listens at the base URL. */
+  private answered = false;
+  /** Set once a 2xx answer arrives: the base URL has the API's routes. */
+  private verified = false;
 
-  /**
-   * @param options client settings
-   * @param authHint the sentence an `AuthError` ends with: which permission the key needs for this API
-   */
-  constructor(
-    private readonly options: ClientOptions,
-    private readonly authHint: string,
-  ) {
+  /** @param options client settings */
+  constructor(private readonly options: ClientOptions) {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
@@ -76,7 +93,8 @@ export class HttpCore {
     this.got = got.extend({
       prefixUrl: options.baseUrl,
       headers: {
-        // fullstory-api.md §1: the key is sent as issued after "Basic ", not base64 of user:pass.
+        // The key is sent as issued after "Basic ", not base64 of user:pass
+        // (https://developer.fullstory.com/server/authentication).
         authorization: `Basic ${options.apiKey}`,
         'user-agent': options.userAgent,
         accept: 'application/json',
@@ -90,7 +108,8 @@ export class HttpCore {
 
   /**
    * Sends a JSON call with retries and returns its 2xx answer as text.
-   * @throws AuthError on 401/403; ApiError on other refusals; UnavailableError when retries run out
+   * @throws AuthError on 401/403; ApiError on other refusals; UnavailableError when retries run out;
+   *   ConfigError when the base URL is wrong (see the class comment)
    */
   async requestJson(spec: RequestSpec): Promise<JsonResponse> {
     return this.withRetries(spec, async () => {
@@ -119,7 +138,8 @@ export class HttpCore {
       const timeoutMs = this.options.timeoutMs;
       const request = this.got.stream(relative(spec.path), {
         ...this.gotOptions(spec),
-        // The tap sniffs gzip itself (fullstory-api.md §2.2: compression is inconsistent).
+        // The tap sniffs gzip itself: FullStory's pages disagree on whether bundles come gzipped
+        // (https://developer.fullstory.com/server/v1/exports/get-event-export says "optionally gzipped").
         decompress: false,
         // Until the headers arrive; the body's idle timeout is guardBody's.
         timeout: { lookup: timeoutMs, connect: timeoutMs, secureConnect: timeoutMs, send: timeoutMs, response: timeoutMs },
@@ -174,11 +194,17 @@ export class HttpCore {
         signal?.throwIfAborted();
         const cause = sanitizedCause(err, this.options.apiKey);
         const reason = describeNetworkError(cause);
-        if (!isRetryableNetworkError(err)) {
-          throw new UnavailableError(`${label}: cannot reach FullStory at ${this.options.baseUrl}: ${reason}`, { cause });
+        const attempts = `${failures + 1} attempt${failures === 0 ? '' : 's'}`;
+        const retryable = isRetryableNetworkError(err);
+        const refused = (cause as { code?: unknown }).code === 'ECONNREFUSED';
+        if (!this.answered && (!retryable || (refused && failures >= FIRST_CONTACT_REFUSED_RETRIES))) {
+          throw new ConfigError(
+            `${label}: cannot reach ${this.where()} after ${attempts}: ${reason}; check base_url (and that the host is up)`,
+            { cause },
+          );
         }
-        if (failures >= this.options.maxRetries) {
-          throw new UnavailableError(`${label}: FullStory unreachable after ${failures + 1} attempts: ${reason}`, { cause });
+        if (!retryable || failures >= this.options.maxRetries) {
+          throw new UnavailableError(`${label}: FullStory unreachable at ${this.where()} after ${attempts}: ${reason}`, { cause });
         }
         const delay = backoffDelay(failures, backoff);
         failures += 1;
@@ -187,7 +213,11 @@ export class HttpCore {
         continue;
       }
       this.recordDuration(spec, started, outcome.status);
-      if (outcome.ok) return outcome.value;
+      this.answered = true;
+      if (outcome.ok) {
+        this.verified = true;
+        return outcome.value;
+      }
 
       const { status, headers, text } = outcome;
       const retryAfter = headerValue(headers['retry-after']);
@@ -207,7 +237,14 @@ export class HttpCore {
         continue;
       }
       if (status === 401 || status === 403) {
-        throw new AuthError(`${label}: FullStory refused the API key (${status}${apiCodeOf(text)}): ${this.authHint}`);
+        const code = errorBody(text).code;
+        throw new AuthError(`${label}: ${authFailureMessage(status, spec.endpoint, code && scrub(code, this.options.apiKey))}`);
+      }
+      if (status === 404 && !this.verified && spec.mayBeGone !== true) {
+        throw new ConfigError(
+          `${label}: 404 from ${this.where()}, which has no such route: check base_url (the API's root URL; ` +
+            `paths such as ${spec.path} are added to it)${this.detail(text)}`,
+        );
       }
       if (isRetryableStatus(status)) {
         if (failures >= this.options.maxRetries) {
@@ -238,6 +275,16 @@ export class HttpCore {
       await Promise.race([this.sleep(ms), aborted]);
     } finally {
       signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
+  /** `host (base_url URL)` for messages: the host tried and the setting behind it, without any user:password part. */
+  private where(): string {
+    try {
+      const url = new URL(this.options.baseUrl);
+      return `${url.host} (base_url ${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')})`;
+    } catch {
+      return 'base_url';
     }
   }
 
@@ -283,7 +330,7 @@ function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
 }
 
-/** FullStory's error body is `{"code": "...", "message": "..."}` (fullstory-api.md §5). */
+/** FullStory's error body is `{"code": "...", "message": "..."}` (the ErrorResponse of its Server API v2 spec). */
 function errorBody(text: string): { code?: string; message?: string } {
   try {
     const body: unknown = JSON.parse(text);
@@ -296,11 +343,6 @@ function errorBody(text: string): { code?: string; message?: string } {
   } catch {
     return {};
   }
-}
-
-function apiCodeOf(text: string): string {
-  const { code } = errorBody(text);
-  return code === undefined ? '' : ` ${code}`;
 }
 
 /** Reads at most `limit` bytes of `stream` as UTF-8, then lets the rest go. Never rejects. */

@@ -1,5 +1,6 @@
 // Public API of @fullstory-singer/fullstory-client (see README.md).
-export { resolveHosts, regionFromKey, isLoopbackHost } from './hosts.js';
+export { resolveHosts, isLoopbackHost } from './hosts.js';
+export { checkApiKey } from './api-key.js';
 export type { Region, HostPurpose, ResolveHostsOptions } from './hosts.js';
 export {
   isRetryableStatus,
@@ -20,3 +21,7 @@ export { ExportClient } from './export-client.js';
 export type { ExportBundle } from './export-client.js';
 export { ServerApiClient, BatchRefusedError } from './server-api-client.js';
 export type { JobKind, JobStatus, ErrorItem, Page, CallOptions } from './server-api-client.js';
+export { SegmentExportClient, ExportNotFoundError } from './segment-export-client.js';
+export type { CreateExportRequest, ExportOperation, ExportTimeRange, SegmentExportClientOptions } from './segment-export-client.js';
+export { LocationRefusedError, LocationUnavailableError, UnsafeLocationError } from './signed-download.js';
+export type { SecretRegistry } from './signed-download.js';

@@ -1,4 +1,4 @@
-// The retry policy as pure functions (issue 2): which failures retry, and how long to wait first.
+// The retry policy as pure functions: which failures retry, and how long to wait first.
 // Modelled on got's calculate-retry-delay, but with `Retry-After` honoured first and full jitter
 // (AWS "Exponential Backoff and Jitter"): a delay drawn uniformly from [0, min(cap, base * 2^n)].
 

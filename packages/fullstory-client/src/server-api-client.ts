@@ -57,10 +57,6 @@ export class BatchRefusedError extends ApiError {
   }
 }
 
-// Which of 401 and 403 a bad key gets is not documented, so both say the same. A Standard key may
-// create batch imports and read their status (https://developer.fullstory.com/server/authentication/).
-const AUTH_HINT = 'check that the key is valid and not revoked';
-
 /** Statuses of a batch create that mean "this body, never": see {@link BatchRefusedError}. */
 const REFUSED = [400, 413] as const;
 /** A job's `/errors` and `/imports` list user data, which a Standard key may not view. */
@@ -75,7 +71,7 @@ export class ServerApiClient {
   private readonly http: HttpCore;
 
   constructor(private readonly options: ClientOptions) {
-    this.http = new HttpCore(options, AUTH_HINT);
+    this.http = new HttpCore(options);
   }
 
   /**

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { gzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
+import { AuthError, ConfigError, UnavailableError } from '@fullstory-singer/singer-core';
 import { BodyInterruptedError } from '../src/body-stream.js';
 import { ApiError } from '../src/errors.js';
+import { FIRST_CONTACT_REFUSED_RETRIES } from '../src/http-core.js';
 import { ExportClient } from '../src/export-client.js';
 import { TEST_KEY, recordingLogger, testOptions } from './helpers/fakes.js';
 import { sendEmpty, sendJson, startServer } from './helpers/http-server.js';
@@ -138,15 +139,32 @@ describe('ExportClient.listBundles', () => {
     expect(options.delays).toHaveLength(1);
   });
 
-  it('turns a refused connection into UnavailableError after retries', async () => {
+  it('stops soon with a config error naming base_url when the very first connection is refused', async () => {
     const { url } = await serve((_req, res) => sendEmpty(res, 200));
     await server!.close();
     server = undefined;
-    const options = testOptions(url, { maxRetries: 2 });
+    const options = testOptions(url, { maxRetries: 8 });
     const err = await caught(new ExportClient(options).listBundles(0));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(2);
+    expect(err.message).toMatch(
+      /^GET \/api\/v1\/export\/list\?start=0: cannot reach 127\.0\.0\.1:\d+ \(base_url http:\/\/127\.0\.0\.1:\d+\) after 3 attempts: .*ECONNREFUSED.*; check base_url/,
+    );
+    // Two quick retries, not the eight of max_retries.
+    expect(options.delays).toHaveLength(FIRST_CONTACT_REFUSED_RETRIES);
+  });
+
+  it('retries a refused connection in full, as an outage, once the base URL has answered', async () => {
+    const { url } = await serve((_req, res) => sendJson(res, 200, BUNDLES));
+    const options = testOptions(url, { maxRetries: 4 });
+    const client = new ExportClient(options);
+    await client.listBundles(0);
+    await server!.close();
+    server = undefined;
+    const err = await caught(client.listBundles(0));
     expect(err).toBeInstanceOf(UnavailableError);
-    expect(err.message).toMatch(/unreachable after 3 attempts: .*ECONNREFUSED/);
-    expect(options.delays).toHaveLength(2);
+    expect(err.message).toMatch(/unreachable at 127\.0\.0\.1:\d+ \(base_url http:\/\/127\.0\.0\.1:\d+\) after 5 attempts: .*ECONNREFUSED/);
+    expect(options.delays).toHaveLength(4);
   });
 
   it('times out a request that gets no answer, and retries it', async () => {
@@ -154,7 +172,7 @@ describe('ExportClient.listBundles', () => {
     const options = testOptions(url, { maxRetries: 1, timeoutMs: 200 });
     const err = await caught(new ExportClient(options).listBundles(0));
     expect(err).toBeInstanceOf(UnavailableError);
-    expect(err.message).toMatch(/unreachable after 2 attempts: .*Timeout/);
+    expect(err.message).toMatch(/unreachable at 127\.0\.0\.1:\d+ \(base_url http:\/\/127\.0\.0\.1:\d+\) after 2 attempts: .*Timeout/);
     expect(seen).toHaveLength(2);
   });
 
@@ -162,27 +180,45 @@ describe('ExportClient.listBundles', () => {
     const { url } = await serve((_req, res) => sendEmpty(res, 200));
     const options = testOptions(url.replace('http:', 'https:'), { maxRetries: 3 });
     const err = await caught(new ExportClient(options).listBundles(0));
-    expect(err).toBeInstanceOf(UnavailableError);
-    expect(err.message).toMatch(/^GET \/api\/v1\/export\/list\?start=0: cannot reach FullStory at https:\/\/127\.0\.0\.1:\d+: /);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/^GET \/api\/v1\/export\/list\?start=0: cannot reach 127\.0\.0\.1:\d+ \(base_url https:\/\/127\.0\.0\.1:\d+\) after 1 attempt: .*; check base_url/);
     expect(options.delays).toEqual([]);
   });
 
-  it('throws AuthError naming the permission on 401, without retrying', async () => {
+  it('throws AuthError on 401 saying the key was not accepted (not a permission), without retrying', async () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 401, { code: 'unauthorized', message: 'bad key' }));
     const err = await caught(new ExportClient(testOptions(url)).listBundles(0));
     expect(err).toBeInstanceOf(AuthError);
     expect((err as AuthError).exitCode).toBe(4);
-    expect(err.message).toMatch(/refused the API key \(401 unauthorized\).*Admin or Architect/);
+    expect(err.message).toBe(
+      'GET /api/v1/export/list?start=0: FullStory did not accept the API key (401 unauthorized): check that it is the whole key, exactly as FullStory issued it, and that it was not revoked',
+    );
     expect(seen).toHaveLength(1);
   });
 
   it('throws ApiError with status and FullStory code on other 4xx', async () => {
-    const { url, seen } = await serve((_req, res) => sendJson(res, 404, { code: 'resource_not_found', message: 'no such thing' }));
+    const { url, seen } = await serve((_req, res) => sendJson(res, 400, { code: 'invalid_argument', message: 'no such thing' }));
     const err = await caught(new ExportClient(testOptions(url)).listBundles(0));
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 404, apiCode: 'resource_not_found', code: 'API_REJECTED', exitCode: 5 });
-    expect(err.message).toMatch(/rejected the request \(404\): resource_not_found: no such thing/);
+    expect(err).toMatchObject({ status: 400, apiCode: 'invalid_argument', code: 'API_REJECTED', exitCode: 5 });
+    expect(err.message).toMatch(/rejected the request \(400\): invalid_argument: no such thing/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('reads a 404 before any success as a wrong base_url (exit 2), and one after as a missing resource', async () => {
+    const { url } = await serve((req, res) =>
+      req.url!.startsWith('/api/v1/export/list') ? sendJson(res, 200, BUNDLES) : sendJson(res, 404, { code: 'resource_not_found', message: 'gone' }),
+    );
+    const wrong = await caught(new ExportClient(testOptions(`${url}/oops`)).listBundles(0));
+    expect(wrong).toBeInstanceOf(ConfigError);
+    expect(wrong.message).toMatch(
+      /^GET \/api\/v1\/export\/list\?start=0: 404 from 127\.0\.0\.1:\d+ \(base_url http:\/\/127\.0\.0\.1:\d+\/oops\), which has no such route: check base_url/,
+    );
+    const client = new ExportClient(testOptions(url));
+    await client.listBundles(0);
+    const missing = await caught(client.downloadBundle(99));
+    expect(missing).toBeInstanceOf(ApiError);
+    expect(missing).toMatchObject({ status: 404, apiCode: 'resource_not_found', exitCode: 5 });
   });
 
   it('does not follow redirects (the key could leave for another host)', async () => {
@@ -229,7 +265,7 @@ describe('ExportClient.downloadBundle', () => {
     await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
     const err = await caught(new ExportClient(testOptions(server!.url)).downloadBundle(12));
     expect(err).toBeInstanceOf(AuthError);
-    expect(err.message).toMatch(/Admin or Architect permission/);
+    expect(err.message).toMatch(/\(403 forbidden\): this call exports user data, so it needs an Admin or Architect key$/);
   });
 
   it('errors a body that stalls for longer than the idle timeout', async () => {

@@ -1,28 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@fullstory-singer/singer-core';
-import { isLoopbackHost, regionFromKey, resolveHosts } from '../src/hosts.js';
+import { isLoopbackHost, resolveHosts } from '../src/hosts.js';
 
 describe('resolveHosts', () => {
-  it('picks the region from the key prefix', () => {
-    expect(resolveHosts({ apiKey: 'na1.abc/DEF', purpose: 'api' })).toBe('https://api.fullstory.com');
-    expect(resolveHosts({ apiKey: 'eu1.abc/DEF', purpose: 'api' })).toBe('https://api.eu1.fullstory.com');
-    expect(resolveHosts({ apiKey: 'na1.abc/DEF', purpose: 'export' })).toBe('https://export.fullstory.com');
-    expect(resolveHosts({ apiKey: 'eu1.abc/DEF', purpose: 'export' })).toBe('https://export.eu1.fullstory.com');
+  it('sends every export call to export.fullstory.com, whatever the region', () => {
+    expect(resolveHosts({ purpose: 'export' })).toBe('https://export.fullstory.com');
+    expect(resolveHosts({ region: 'eu1', purpose: 'export' })).toBe('https://export.fullstory.com');
+    expect(resolveHosts({ region: 'na1', purpose: 'export' })).toBe('https://export.fullstory.com');
   });
 
-  it('falls back to na1 for keys without a known prefix', () => {
-    expect(resolveHosts({ apiKey: 'oldkeywithoutprefix', purpose: 'api' })).toBe('https://api.fullstory.com');
-    expect(resolveHosts({ apiKey: 'xx9.abc', purpose: 'export' })).toBe('https://export.fullstory.com');
+  it('sends Server API calls to api.fullstory.com, and to api.eu1.fullstory.com only for an explicit region eu1', () => {
     expect(resolveHosts({ purpose: 'api' })).toBe('https://api.fullstory.com');
-  });
-
-  it('lets an explicit region win over the key prefix', () => {
-    expect(resolveHosts({ apiKey: 'na1.abc', region: 'eu1', purpose: 'api' })).toBe('https://api.eu1.fullstory.com');
-    expect(resolveHosts({ apiKey: 'eu1.abc', region: 'na1', purpose: 'export' })).toBe('https://export.fullstory.com');
+    expect(resolveHosts({ region: 'na1', purpose: 'api' })).toBe('https://api.fullstory.com');
+    expect(resolveHosts({ region: 'eu1', purpose: 'api' })).toBe('https://api.eu1.fullstory.com');
   });
 
   it('lets base_url override everything, without a trailing slash', () => {
-    expect(resolveHosts({ apiKey: 'eu1.abc', region: 'eu1', baseUrl: 'https://proxy.example.com/fs/', purpose: 'api' })).toBe(
+    expect(resolveHosts({ region: 'eu1', baseUrl: 'https://proxy.example.com/fs/', purpose: 'api' })).toBe(
       'https://proxy.example.com/fs',
     );
     expect(resolveHosts({ baseUrl: 'https://proxy.example.com', purpose: 'export' })).toBe('https://proxy.example.com');
@@ -57,15 +51,7 @@ describe('resolveHosts', () => {
   });
 });
 
-describe('regionFromKey / isLoopbackHost', () => {
-  it('reads only the na1./eu1. prefixes', () => {
-    expect(regionFromKey('na1.x')).toBe('na1');
-    expect(regionFromKey('eu1.x')).toBe('eu1');
-    expect(regionFromKey('NA1.x')).toBeUndefined();
-    expect(regionFromKey('na1')).toBeUndefined();
-    expect(regionFromKey(undefined)).toBeUndefined();
-  });
-
+describe('isLoopbackHost', () => {
   it('knows loopback hosts as URL.hostname spells them', () => {
     expect(['localhost', 'LOCALHOST', '127.0.0.1', '127.255.255.254', '[::1]'].every(isLoopbackHost)).toBe(true);
     expect(['example.com', '10.0.0.1', '127.0.0.256', '0.0.0.0', '[::]'].some(isLoopbackHost)).toBe(false);

@@ -106,7 +106,9 @@ describe('ServerApiClient.createBatch', () => {
     const { url, seen } = await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
     const err = await caught(new ServerApiClient(testOptions(url)).createBatch('users', '{"requests":[{}]}', 'k'));
     expect(err).toBeInstanceOf(AuthError);
-    expect(err.message).toMatch(/refused the API key \(403 forbidden\)/);
+    expect(err.message).toBe(
+      'POST /v2/users/batch: FullStory refused this call for the API key (403 forbidden): this call needs a Standard key or higher (FullStory: Standard keys may create batch imports and read their status)',
+    );
     expect(seen).toHaveLength(1);
   });
 

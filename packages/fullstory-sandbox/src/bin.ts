@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * `fullstory-sandbox` CLI: starts the emulator, prints `fullstory-sandbox listening on <url>` as
- * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM.
+ * its first stdout line, logs to stderr, and stops cleanly on SIGINT / SIGTERM, or when the process
+ * that started it exits.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseJsonLossless } from './json.js';
@@ -26,8 +28,18 @@ const counts = (value: string): number | number[] => {
   return nums.length === 1 ? nums[0]! : nums;
 };
 
+// dist/src/bin.js → the package's package.json, in a checkout and when installed alike.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// The process that started the sandbox, read first thing: read after start-up, it could already be
+// the adopter of an orphan (a parent killed as soon as the listening line appeared).
+const PARENT = process.ppid;
+// How often the sandbox checks that the process that started it is still there.
+const PARENT_CHECK_MS = 500;
+
 const program = new Command('fullstory-sandbox')
-  .description('Local emulator of the FullStory Data Export v1 and Server API v2, with fault injection')
+  .description('Local emulator of the FullStory Data Export v1, Segment Export and Server API v2, with fault injection')
+  .version(version, '--version', 'print the version and exit')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--port <port>', 'port to bind (0 = any free port)', int('--port'), 0)
   .option('--api-key <key>', 'accepted API key (repeatable; default sandbox-key)', collect)
@@ -54,6 +66,8 @@ const program = new Command('fullstory-sandbox')
   .option('--max-in-progress-jobs <n>', 'unfinished jobs at which batch creation answers 429 (FullStory: 200)', int('--max-in-progress-jobs'))
   .option('--max-in-progress-operations <n>', 'unfinished request objects at which batch creation answers 429 (FullStory: 500000)', int('--max-in-progress-operations'))
   .option('--job-page-size <n>', 'items per page of /imports and /errors', int('--job-page-size'))
+  .option('--export-pending-ms <ms>', 'time a Segment Export operation stays PENDING (default 1000)', int('--export-pending-ms'))
+  .option('--location-ttl-ms <ms>', 'lifetime of a Segment Export download location (default 300000)', int('--location-ttl-ms'))
   .option('--no-retain-events', 'keep only event counts, not the events (long benchmarks)')
   .option('--faults <file>', 'JSON file with one fault rule or an array of rules, armed at start')
   .option('--quiet', 'log nothing to stderr')
@@ -110,6 +124,7 @@ async function main(): Promise<void> {
     jobPageSize: o.jobPageSize as number | undefined,
     retainEvents: o.retainEvents as boolean,
     faults,
+    segmentExport: { pendingMs: o.exportPendingMs as number | undefined, locationTtlMs: o.locationTtlMs as number | undefined },
     logger: log,
   };
   const sandbox = await startSandbox(options);
@@ -123,6 +138,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `npx fullstory-sandbox &` then `kill %1` ends npx but not this process, which would hold its
+  // port as an orphan. An orphan is adopted by another process, so its parent id changes. (Started
+  // by a process that stays, such as a terminal, tmux, systemd or a container's init, it runs on.)
+  setInterval(() => {
+    if (process.ppid !== PARENT) stop('the process that started the sandbox exited');
+  }, PARENT_CHECK_MS).unref();
 }
 
 main().catch((err: unknown) => {

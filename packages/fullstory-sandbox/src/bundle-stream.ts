@@ -14,17 +14,38 @@ const OPEN = 0x5b; // [
 const COMMA = 0x2c;
 const CLOSE = 0x5d; // ]
 
+/** An event to serve in place of a generated one (a fault: its text need not be JSON). */
+export interface EventReplacement {
+  index: number;
+  /** One byte per character (latin1). */
+  text: string;
+}
+
 export class BundleStream extends Readable {
   private readonly gen: EventGenerator;
   private written = 0;
+  private generated = 0;
   private started = false;
   private done = false;
   /** An event that did not fit the previous chunk. */
   private pending: string | undefined;
 
-  constructor(seed: number, bundleId: number | bigint | string, count: number, window: GenerateOptions) {
+  constructor(
+    seed: number,
+    bundleId: number | bigint | string,
+    count: number,
+    window: GenerateOptions,
+    private readonly replacement?: EventReplacement,
+  ) {
     super({ highWaterMark: CHUNK_BYTES });
     this.gen = new EventGenerator(seed, bundleId, count, window);
+  }
+
+  /** The next event's text (the replacement at its index), or undefined after the last. */
+  private nextEvent(): string | undefined {
+    const text = this.gen.next();
+    if (text === undefined) return undefined;
+    return this.generated++ === this.replacement?.index ? this.replacement.text : text;
   }
 
   override _read(): void {
@@ -36,7 +57,7 @@ export class BundleStream extends Readable {
       buf[off++] = OPEN;
     }
     for (;;) {
-      const text = this.pending ?? this.gen.next();
+      const text = this.pending ?? this.nextEvent();
       this.pending = undefined;
       if (text === undefined) {
         buf[off++] = CLOSE;

@@ -1,7 +1,7 @@
 /**
  * `/__sandbox/*` routes for tests and demos. They need no key, are not logged and never get faults.
  *
- * GET    /__sandbox/users | events | requests | jobs | stats | faults | bundles
+ * GET    /__sandbox/users | events | requests | jobs | stats | faults | bundles | segment-exports
  * POST   /__sandbox/faults   (one rule or an array)   DELETE /__sandbox/faults
  * POST   /__sandbox/bundles  (PublishSpec)            POST   /__sandbox/reset
  */
@@ -43,6 +43,7 @@ export class ControlRoutes {
     if (m === 'GET' && name === 'jobs') return sendJson(x, 200, s.jobs());
     if (m === 'GET' && name === 'bundles') return sendJson(x, 200, s.bundles());
     if (m === 'GET' && name === 'faults') return sendJson(x, 200, s.faults());
+    if (m === 'GET' && name === 'segment-exports') return sendJson(x, 200, s.segmentExports());
     if (m === 'POST' && name === 'faults') {
       s.addFaults((await this.json(x)) as never);
       return sendJson(x, 200, s.faults());

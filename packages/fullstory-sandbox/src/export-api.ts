@@ -1,9 +1,11 @@
 /**
  * Data Export v1: `GET /api/v1/export/list?start=` and `GET /api/v1/export/get?id=`
- * (fullstory-api.md §2). Both also accept POST with the parameters in a JSON body, as the docs allow.
+ * (https://developer.fullstory.com/server/v1/exports/list-event-exports/ and .../get-event-export/).
+ * Both also accept POST with the parameters in a JSON body, as the docs allow. The export faults
+ * (a stale list, string ids, a bad event, bytes after the body) are applied here.
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { constants as zc, createGunzip, createGzip } from 'node:zlib';
 import { BundleStream } from './bundle-stream.js';
 import type { BundleCatalog } from './bundles.js';
@@ -60,7 +62,10 @@ export async function handleList(x: Exchange, catalog: BundleCatalog, body: () =
   const raw = await param(x, 'start', body);
   const start = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(start)) throw new HttpError(400, 'invalid_argument', 'start (unix seconds) is required and must be an integer');
-  const exports = catalog.list(start, LIST_PAGE_SIZE).map((e) => ({ Id: e.meta.id, Start: e.meta.start, Stop: e.meta.stop }));
+  const fault = x.exportFault?.action;
+  // A stale answer ignores `start` and lists from the oldest bundle.
+  const listed = catalog.list(fault === 'stale_list' ? -Infinity : start, LIST_PAGE_SIZE);
+  const exports = listed.map((e) => ({ Id: fault === 'string_ids' ? String(e.meta.id) : e.meta.id, Start: e.meta.start, Stop: e.meta.stop }));
   await sendJson(x, 200, { exports });
 }
 
@@ -81,12 +86,17 @@ export async function handleGet(
   pacer.record();
 
   const meta = entry.meta;
+  const fault = x.exportFault;
+  if (fault?.action === 'bad_event' && meta.source !== 'generated') {
+    throw new HttpError(500, 'sandbox_error', 'the bad_event fault applies to generated bundles only');
+  }
   // A generated bundle is produced on demand; a fixture is read from disk. Either way we only
   // ever hold a chunk, and gzip (level 1: fast, and this is a test server) runs as a stream.
   let json: Readable | undefined;
   let gzipped: Readable | undefined;
   if (meta.source === 'generated') {
-    json = new BundleStream(meta.seed ?? 1, key, meta.events ?? 0, { start: meta.start, stop: meta.stop });
+    const replacement = fault?.action === 'bad_event' ? { index: fault.rule.index!, text: fault.rule.text! } : undefined;
+    json = new BundleStream(meta.seed ?? 1, key, meta.events ?? 0, { start: meta.start, stop: meta.stop }, replacement);
   } else if (entry.gzipped) {
     gzipped = createReadStream(meta.file!);
   } else {
@@ -107,6 +117,7 @@ export async function handleGet(
       headers['content-disposition'] = 'attachment; filename="DataExport.json.gz"';
     }
   }
+  if (fault?.action === 'trailing_bytes') out = withTrailer(out, Buffer.from(fault.rule.text!, 'latin1'));
   // If the client goes away, stop producing.
   x.res.once('close', () => {
     json?.destroy();
@@ -114,4 +125,15 @@ export async function handleGet(
     out.destroy();
   });
   await send(x, 200, headers, out);
+}
+
+/** `body`, then `trailer` (bytes after the end of the gzip data or of the JSON). */
+function withTrailer(body: Readable, trailer: Buffer): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* body;
+      yield trailer;
+    })(),
+    { objectMode: false },
+  );
 }

@@ -14,15 +14,17 @@ interface ArmedRule {
   random?: Random;
 }
 
+const ACTIONS: FaultAction[] = ['status', 'reset', 'stall', 'truncate', 'reject_items', 'drop_items', 'stale_list', 'string_ids', 'bad_event', 'trailing_bytes', 'fail', 'pending'];
+
 /** Validates a rule and fills in its action; throws an Error naming the problem. */
 export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultAction } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('a fault rule must be a JSON object');
   const rule = input as FaultRule;
-  const known = new Set(['method', 'path', 'times', 'action', 'status', 'endpoint', 'match', 'headers', 'body', 'ms', 'after_bytes', 'probability', 'seed']);
+  const known = new Set(['method', 'path', 'times', 'action', 'status', 'endpoint', 'match', 'headers', 'body', 'ms', 'after_bytes', 'index', 'text', 'probability', 'seed']);
   for (const key of Object.keys(rule)) if (!known.has(key)) throw new Error(`unknown fault rule field "${key}"`);
   const action: FaultAction | undefined = rule.action ?? (rule.status !== undefined ? 'status' : undefined);
-  if (action === undefined) throw new Error('a fault rule needs "action" (status, reset, stall, truncate, reject_items, drop_items) or "status"');
-  if (!['status', 'reset', 'stall', 'truncate', 'reject_items', 'drop_items'].includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
+  if (action === undefined) throw new Error(`a fault rule needs "action" (${ACTIONS.join(', ')}) or "status"`);
+  if (!ACTIONS.includes(action)) throw new Error(`unknown fault action "${String(action)}"`);
   if (rule.endpoint !== undefined && (typeof rule.endpoint !== 'boolean' || action !== 'status')) throw new Error('"endpoint" is a boolean of action "status"');
   if ((action === 'reject_items' || action === 'drop_items') !== (rule.match !== undefined)) {
     throw new Error('actions "reject_items" and "drop_items" need "match" (and only they take it)');
@@ -35,12 +37,16 @@ export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultA
     throw new Error('action "status" needs an integer "status" between 100 and 599');
   }
   if (rule.headers !== undefined && (typeof rule.headers !== 'object' || rule.headers === null)) throw new Error('"headers" must be an object');
-  if (action === 'stall' && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error('action "stall" needs "ms" >= 0');
+  if ((action === 'stall' || action === 'pending') && !(typeof rule.ms === 'number' && rule.ms >= 0)) throw new Error(`action "${action}" needs "ms" >= 0`);
   if (action === 'truncate' && !(Number.isInteger(rule.after_bytes) && rule.after_bytes! >= 0)) {
     throw new Error('action "truncate" needs an integer "after_bytes" >= 0');
   }
   if (rule.after_bytes !== undefined && !(Number.isInteger(rule.after_bytes) && rule.after_bytes >= 0)) {
     throw new Error('"after_bytes" must be a non-negative integer');
+  }
+  if (action === 'bad_event' && !(Number.isInteger(rule.index) && rule.index! >= 0)) throw new Error('action "bad_event" needs an integer "index" >= 0');
+  if ((action === 'bad_event' || action === 'trailing_bytes') && !(typeof rule.text === 'string' && /^[\u0000-\u00ff]*$/.test(rule.text))) {
+    throw new Error(`action "${action}" needs "text", a string of characters U+0000 to U+00FF (one byte each)`);
   }
   if (rule.probability !== undefined && !(typeof rule.probability === 'number' && rule.probability >= 0 && rule.probability <= 1)) {
     throw new Error('"probability" must be a number between 0 and 1');

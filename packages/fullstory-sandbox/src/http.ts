@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringifyJson } from './json.js';
-import type { FaultRule, RequestLogEntry } from './types.js';
+import type { ExportFaultAction, FaultRule, RequestLogEntry } from './types.js';
 
 /** One request in flight. */
 export interface Exchange {
@@ -21,6 +21,10 @@ export interface Exchange {
   bodyFault?: { action: 'truncate' | 'stall'; rule: FaultRule };
   /** A fault the endpoint itself plays (an endpoint status, rejected or dropped batch items). */
   endpointFault?: { action: 'status' | 'reject_items' | 'drop_items'; rule: FaultRule };
+  /** A fault for the Segment Export operation this request creates. */
+  operationFault?: { action: 'fail' | 'pending'; rule: FaultRule };
+  /** A fault of the Data Export answer itself, applied by its handler. */
+  exportFault?: { action: ExportFaultAction; rule: FaultRule };
 }
 
 /** Thrown by handlers to answer `{code, message}` with a status. */

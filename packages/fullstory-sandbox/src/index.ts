@@ -1,5 +1,5 @@
 /**
- * fullstory-sandbox: a local emulator of FullStory's Data Export v1 and Server API v2, with
+ * fullstory-sandbox: a local emulator of FullStory's Data Export v1, Segment Export and Server API v2, with
  * scripted faults, for tests, benchmarks and dry runs. See README.md.
  */
 export { startSandbox } from './server.js';
@@ -11,3 +11,4 @@ export type {
   BundleMeta, DownloadEncoding, FaultAction, FaultRule, JobSummary, PublishSpec, RequestLogEntry, Sandbox, SandboxEvent, SandboxOptions,
   SandboxStats, SandboxUser,
 } from './types.js';
+export type { SegmentExportOptions, SegmentExportSummary } from './segment-export/types.js';

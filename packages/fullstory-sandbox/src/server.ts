@@ -1,6 +1,6 @@
 /**
- * `startSandbox`: wires the HTTP server to the export API, the Server API v2, faults and the
- * `/__sandbox/*` control routes.
+ * `startSandbox`: wires the HTTP server to the export API, Segment Export, the Server API v2,
+ * faults and the `/__sandbox/*` control routes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -9,6 +9,8 @@ import { ControlRoutes } from './control.js';
 import { DownloadPacer, handleGet, handleList } from './export-api.js';
 import { FaultBook } from './faults.js';
 import { loadFixtureBundles } from './fixtures.js';
+import { SegmentExportApi } from './segment-export/api.js';
+import { SegmentExports } from './segment-export/exports.js';
 import { delay, defaultErrorBody, HttpError, readBody, sendError, sendJson, type Exchange } from './http.js';
 import type { Permission } from './v2/api.js';
 import { ServerApi } from './v2/api.js';
@@ -64,6 +66,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     idempotency: options.idempotency ?? 'production',
     echoAuthorization: options.echoAuthorization ?? false,
   });
+  const segmentExports = new SegmentExports(options.segmentExport ?? {}, { now, bundles: () => catalog.all().map((e) => e.meta), log });
+  const segments = new SegmentExportApi(segmentExports, () => sandbox.url);
   let requestLog: RequestLogEntry[] = [];
 
   const stats = (): SandboxStats => ({
@@ -84,6 +88,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       requestLog = [];
       faults.clear();
       pacer.reset();
+      segmentExports.reset().catch((err: unknown) => log(`removing segment export files failed: ${String(err)}`));
     },
     bundles: () => catalog.all().map((e) => ({ ...e.meta })),
     publishBundles: (spec) => {
@@ -94,6 +99,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     jobs: () => api.jobSummaries(),
     maxConcurrentJobs: () => api.maxConcurrentJobs(),
     stats,
+    segmentExports: () => segmentExports.summaries(),
   };
   const control = new ControlRoutes(sandbox, maxBodyBytes);
 
@@ -124,6 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return handleGet(x, catalog, pacer, options.downloadEncoding ?? 'gzip', body);
     }
     if (p.startsWith('/v2/') || p.startsWith('/v2beta/')) return api.handle(x, permission, body);
+    if (segments.handles(p)) return segments.handle(x, body);
     throw new HttpError(404, 'resource_not_found', `no route for ${x.method} ${p}`);
   };
 
@@ -169,12 +176,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       } else if (fault.action === 'stall' && fault.rule.after_bytes === undefined) {
         await delay(fault.rule.ms ?? 0);
         if (res.destroyed) return;
+      } else if (fault.action === 'fail' || fault.action === 'pending') {
+        x.operationFault = { action: fault.action, rule: fault.rule };
       } else if (fault.action === 'stall' || fault.action === 'truncate') {
         x.bodyFault = { action: fault.action, rule: fault.rule };
+      } else {
+        x.exportFault = { action: fault.action, rule: fault.rule };
       }
     }
     try {
-      await handleApi(x);
+      // The storage host of signed locations takes no key: it is served before any key check.
+      await (segments.isStorage(x.path) ? segments.download(x) : handleApi(x));
     } catch (err) {
       if (err instanceof HttpError) {
         req.resume();
@@ -207,7 +219,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     api.close();
     server.close(() => resolve());
     server.closeAllConnections();
-  }));
+  }).then(() => segmentExports.reset()));
   log(`serving ${catalog.all().length} bundle(s); api keys: ${apiKeys.size}`);
   return sandbox;
 }

@@ -2,6 +2,7 @@
  * Public types of the sandbox: start options, inspector records and fault rules.
  * The HTTP control routes (`/__sandbox/*`) return these same shapes as JSON.
  */
+import type { SegmentExportOptions, SegmentExportSummary } from './segment-export/types.js';
 
 /** How `GET /api/v1/export/get` encodes a bundle body. */
 export type DownloadEncoding =
@@ -92,6 +93,8 @@ export interface SandboxOptions {
   maxRequestLog?: number;
   /** Fault rules armed at start. */
   faults?: FaultRule[];
+  /** The Segment Export emulation: how long operations stay pending, how long locations live. */
+  segmentExport?: SegmentExportOptions;
   /** Where log lines go. Default: nowhere (the bin passes a stderr writer). */
   logger?: (line: string) => void;
   /** Clock in ms since the epoch, for job timestamps and the download pace window. Default `Date.now`. */
@@ -158,9 +161,18 @@ export interface RequestLogEntry {
 /**
  * What a fault rule does. `reject_items` and `drop_items` act on the batch job a matching
  * `POST /v2/{users|events}/batch` creates: its items whose JSON contains `match` fail (with `body`'s
- * `{code, message}`) or vanish (neither imported nor listed as errors).
+ * `{code, message}`) or vanish (neither imported nor listed as errors). `fail` and `pending` apply to `POST /segments/v1/exports`: the operation it
+ * creates ends FAILED, or stays PENDING for `ms`.
  */
-export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | 'reject_items' | 'drop_items';
+export type FaultAction = 'status' | 'reset' | 'stall' | 'truncate' | 'reject_items' | 'drop_items' | ExportFaultAction | 'fail' | 'pending';
+
+/**
+ * Faults of the Data Export answers themselves (see README "Faults"): `stale_list` answers
+ * `export/list` as if `start` were 0; `string_ids` lists each `Id` as a decimal string; `bad_event`
+ * serves a generated bundle with event `index` replaced by `text`; `trailing_bytes` appends `text`
+ * after the body (after the gzip data when gzipped).
+ */
+export type ExportFaultAction = 'stale_list' | 'string_ids' | 'bad_event' | 'trailing_bytes';
 
 /**
  * A scripted fault. Matching requests (method, path prefix) get the fault instead of (or before)
@@ -173,7 +185,7 @@ export interface FaultRule {
   path?: string;
   /** How many matching requests get the fault before the rule disarms. Default 1; unlimited when `probability` is set and `times` is not. */
   times?: number;
-  /** `status` (default when `status` is set), `reset`, `stall` or `truncate`. */
+  /** `status` (default when `status` is set), `reset`, `stall`, `truncate`, or one of {@link ExportFaultAction}. */
   action?: FaultAction;
   /** Status to answer (action `status`). */
   status?: number;
@@ -186,12 +198,16 @@ export interface FaultRule {
   match?: string;
   /** Headers to send with the status. */
   headers?: Record<string, string>;
-  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. For `reject_items`: the items' `{code, message}`. */
+  /** Body to send with the status: an object (sent as JSON) or a string. Default `{code, message}` for the status. For `reject_items`: the items' `{code, message}`; for `fail`: the operation's `errorDetails`. */
   body?: unknown;
-  /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. */
+  /** Stall length in ms (action `stall`): the answer is delayed, or paused after `after_bytes` when set. For `pending`: how long the operation stays PENDING. */
   ms?: number;
   /** For `truncate`: bytes of the body sent before the socket is destroyed. For `stall`: bytes sent before the pause. */
   after_bytes?: number;
+  /** For `bad_event`: the 0-based index of the event to replace. */
+  index?: number;
+  /** For `bad_event` and `trailing_bytes`: the bytes, one per character (U+0000 to U+00FF, written as latin1). */
+  text?: string;
   /** Apply to each matching request with this probability (drawn from a PRNG seeded by `seed`). */
   probability?: number;
   /** Seed for `probability` draws. Default 1. */
@@ -228,6 +244,8 @@ export interface Sandbox {
   maxConcurrentJobs(): number;
   /** Counters, as `GET /__sandbox/stats` returns them. */
   stats(): SandboxStats;
+  /** Segment Exports so far, oldest first. */
+  segmentExports(): SegmentExportSummary[];
 }
 
 /** A batch job as `GET /__sandbox/jobs` lists it. */

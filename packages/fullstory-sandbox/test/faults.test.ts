@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/index.js';
+import { generateBundleEvents, startSandbox, type Sandbox, type SandboxOptions } from '../src/index.js';
 import { call, getJson, KEY, postJson } from './helpers.js';
 
 let sandbox: Sandbox | undefined;
@@ -129,6 +129,39 @@ describe('fault rules', () => {
     const cut = await rawGet(`${s.url}/api/v1/export/list?start=0`);
     expect(cut.bytes.toString()).toBe('{"exports"');
     expect(cut.error).toBeDefined();
+  });
+
+  it('stale_list ignores start; string_ids lists each Id as a decimal string', async () => {
+    const s = await start({ bundles: 3, eventsPerBundle: 0 });
+    const last = s.bundles()[2]!;
+    s.addFaults([
+      { path: '/api/v1/export/list', action: 'stale_list' },
+      { path: '/api/v1/export/list', action: 'string_ids' },
+    ]);
+    const stale = (await getJson(s.url, `/api/v1/export/list?start=${last.start}`)).body as { exports: Array<{ Id: unknown }> };
+    expect(stale.exports.map((e) => e.Id)).toEqual([1000000, 1000001, 1000002]);
+    const strings = (await getJson(s.url, '/api/v1/export/list?start=0')).body as { exports: Array<{ Id: unknown }> };
+    expect(strings.exports.map((e) => e.Id)).toEqual(['1000000', '1000001', '1000002']);
+    const healthy = (await getJson(s.url, `/api/v1/export/list?start=${last.start}`)).body as { exports: Array<{ Id: unknown }> };
+    expect(healthy.exports.map((e) => e.Id)).toEqual([1000002]);
+  });
+
+  it('bad_event serves one generated event as the given bytes; trailing_bytes appends bytes after the gzip data', async () => {
+    const s = await start({ bundles: 1, eventsPerBundle: 5 });
+    s.addFaults({ path: '/api/v1/export/get', action: 'bad_event', index: 2, text: '{"a":tru}' });
+    const bad = gunzipSync((await rawGet(`${s.url}/api/v1/export/get?id=1000000`)).bytes).toString('latin1');
+    const good = gunzipSync((await rawGet(`${s.url}/api/v1/export/get?id=1000000`)).bytes).toString('latin1');
+    const meta = s.bundles()[0]!;
+    const events = [...generateBundleEvents(1, meta.id, 5, { start: meta.start, stop: meta.stop })];
+    expect(good).toBe(`[${events.join(',')}]`);
+    expect(bad).toBe(`[${[...events.slice(0, 2), '{"a":tru}', ...events.slice(3)].join(',')}]`);
+    s.addFaults({ path: '/api/v1/export/get', action: 'trailing_bytes', text: '\n\u00ff' });
+    const withTail = (await rawGet(`${s.url}/api/v1/export/get?id=1000000`)).bytes;
+    expect(withTail.subarray(-2)).toEqual(Buffer.from([0x0a, 0xff]));
+    expect(gunzipSync(withTail.subarray(0, -2)).toString('latin1')).toBe(good);
+    for (const rule of [{ action: 'bad_event', text: 'x' }, { action: 'bad_event', index: 1 }, { action: 'trailing_bytes', text: '€' }]) {
+      expect(() => s.addFaults(rule as never)).toThrow(/needs/);
+    }
   });
 
   it('applies a seeded probabilistic rule repeatably until removed', async () => {

@@ -1,11 +1,11 @@
 /**
- * Singer catalogs and metadata (getting-started DISCOVERY_MODE.md / SYNC_MODE.md, singer-python
- * metadata.py): reading `--catalog` / legacy `--properties` files, writing standard metadata in
+ * Singer catalogs and metadata (https://github.com/singer-io/getting-started/blob/master/docs/DISCOVERY_MODE.md,
+ * https://github.com/singer-io/getting-started/blob/master/docs/SYNC_MODE.md, singer-python's metadata.py): reading `--catalog` / legacy `--properties` files, writing standard metadata in
  * discovery, and deciding which streams and fields a sync emits.
  */
 import { ConfigError } from './errors.js';
 import { readTextFile } from './files.js';
-import { describeJsonError, parseJson } from './json.js';
+import { locateJsonError, parseJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 
 /** One metadata entry: `[]` is the stream, `["properties", name]` a top-level field. */
@@ -47,7 +47,8 @@ export async function readCatalogFile(path: string): Promise<Catalog> {
   try {
     doc = parseJson(read.text);
   } catch (err) {
-    throw fail(`not valid JSON (${describeJsonError(err)})`);
+    const { location, reason } = locateJsonError(err, read.text);
+    throw new ConfigError(`catalog file ${path}${location ? `:${location}` : ''}: not valid JSON (${reason})`);
   }
   if (!isObject(doc)) throw fail('expected a JSON object with "streams"');
   if (!Array.isArray(doc.streams)) throw fail('"streams" must be an array');
@@ -115,7 +116,7 @@ export function getMetadata(entry: CatalogEntry, breadcrumb: string[]): Record<s
   return found?.metadata ?? {};
 }
 
-/** `true`/`"true"` → true, `false`/`"false"` → false, anything else undefined (SYNC_MODE.md uses strings). */
+/** `true`/`"true"` → true, `false`/`"false"` → false, anything else undefined (the Singer docs' SYNC_MODE.md uses strings). */
 function flag(value: unknown): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;

@@ -1,11 +1,11 @@
 /**
- * The CLI frame shared by tap-fullstory and target-fullstory: the shared flags (commander), the
+ * The CLI frame a tap or target is built on: the shared flags (commander), the
  * `--about` document, and {@link runMain}, the top-level runner that turns any failure into one
  * redacted line on stderr and the documented exit code.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ExitCode, SingerError } from './errors.js';
-import { createLogger, resolveLogLevel, type LogLevel, type Logger } from './logger.js';
+import { createLogger, resolveLogLevel, type ConsoleLogger, type LogLevel } from './logger.js';
 import type { JsonSchema } from './messages.js';
 import { Redactor } from './redact.js';
 import { isStdoutClosed, StdoutClosedError, StopRequested } from './stop.js';
@@ -25,18 +25,23 @@ export class ExitRequest extends Error {
 
 /** What {@link runMain} passes to the program. */
 export interface MainContext {
-  logger: Logger;
+  /** Pass it to `ProgressReporter` too, so progress and log lines share the terminal. */
+  logger: ConsoleLogger;
   redactor: Redactor;
 }
 
 /** Options of {@link runMain}. */
 export interface RunMainOptions {
-  /** Program name, the prefix of the error line (`tap-fullstory: error: ...`). */
+  /** Program name: the prefix of log lines and of the error line (`tap-example: error: ...`). */
   name: string;
   /** Initial log level; default from `LOG_LEVEL`, else info. The program may change `logger.level`. */
   logLevel?: LogLevel;
   /** Where logs and the error line go. Default `process.stderr`. */
   out?: NodeJS.WritableStream;
+  /** Whether `out` is a terminal (live status line, no time prefix). Default: `out.isTTY`. */
+  isTTY?: boolean;
+  /** Milliseconds clock for the time prefix of log lines. Default `Date.now`. */
+  clock?: () => number;
   /** Called once with the exit code. Default: flush stdout, then `process.exit(code)`. */
   exit?: (code: number) => void | Promise<void>;
   /** Environment for `LOG_LEVEL`. Default `process.env`. */
@@ -46,7 +51,8 @@ export interface RunMainOptions {
 }
 
 /**
- * Runs a CLI program and exits. The program returns its exit code (or nothing for 0).
+ * Runs a CLI program and exits. The program returns its exit code (or nothing for 0). Its logger
+ * names the program on every line and, when stderr is not a terminal, the time (see logger.ts).
  * - stdout closed by its reader (EPIPE, {@link StdoutClosedError}): one line, exit 141.
  * - {@link StopRequested} (a graceful stop after SIGINT/SIGTERM): one line `<name>: <message>`,
  *   exit 130 or 143.
@@ -66,25 +72,34 @@ export async function runMain(main: (ctx: MainContext) => Promise<number | void>
   } catch (err) {
     early = err;
   }
-  const logger = createLogger({ level, out, redactor });
+  const logger = createLogger({
+    level,
+    out,
+    redactor,
+    program: options.name,
+    timestamps: true,
+    ...(options.isTTY !== undefined ? { isTTY: options.isTTY } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   let code: number;
   try {
     if (early !== undefined) throw early;
     const result = await main({ logger, redactor });
     code = typeof result === 'number' ? result : ExitCode.OK;
   } catch (err) {
-    code = reportError(err, options.name, logger, out, redactor);
+    // The error line must not be drawn over, nor the shell prompt come after a live line.
+    logger.clearStatus();
+    code = reportError(err, options.name, logger);
   }
+  logger.clearStatus();
   await (options.exit ?? exitProcess)(code);
 }
 
-/** Prints the one error line for `err` and returns the exit code (exposed for CLIs' own handlers). */
-export function reportError(err: unknown, name: string, logger: Logger, out: NodeJS.WritableStream, redactor: Redactor): number {
+/** Prints the one error line for `err` through `logger` (redacted) and returns the exit code. */
+function reportError(err: unknown, name: string, logger: ConsoleLogger): number {
   if (err instanceof ExitRequest) return err.exitCode;
-  const debug = logger.enabled ? logger.enabled('debug') : logger.level === 'debug';
-  const line = (text: string): void => {
-    out.write(`${redactor.redact(text)}\n`);
-  };
+  const debug = logger.enabled('debug');
+  const line = (text: string): void => logger.line(text);
   if (isStdoutClosed(err)) {
     // The process reading our stdout went away (`| head`, a target that died): not a bug of ours.
     line(`${name}: ${new StdoutClosedError().message}`);

@@ -9,7 +9,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { ConfigError } from './errors.js';
 import { readTextFile } from './files.js';
-import { describeJsonError, parseJson } from './json.js';
+import { locateJsonError, parseJson } from './json.js';
+import type { Logger } from './logger.js';
 import type { JsonSchema } from './messages.js';
 import type { Redactor } from './redact.js';
 
@@ -25,12 +26,15 @@ export interface LoadConfigOptions {
   files: string[];
   /** Usually `process.env`; `<envPrefix>_<KEY>` overrides the files. Empty values count as unset. */
   env: Record<string, string | undefined>;
-  envPrefix: 'TAP_FULLSTORY' | 'TARGET_FULLSTORY';
+  /** The program's variable prefix, e.g. `TAP_EXAMPLE` for `TAP_EXAMPLE_API_KEY`. */
+  envPrefix: string;
   /** The settings JSON Schema (top-level `properties`; `additionalProperties: false` makes typos errors). */
   schema: JsonSchema;
   /** Keys whose values are registered with `redactor` (e.g. `api_key`). */
   secretKeys?: string[];
   redactor?: Redactor;
+  /** Where a warning goes: a `<envPrefix>_*` variable that sets nothing. Default: nowhere. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 let sharedAjv: Ajv | undefined;
@@ -45,8 +49,9 @@ function validatorFor(schema: JsonSchema): ValidateFunction {
   let validate = validators.get(schema);
   if (validate) return validate;
   // strict: false tolerates annotation keywords such as `secret: true` in settings schemas;
-  // useDefaults fills `default`s so callers see one complete config.
-  const ajv = (sharedAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true })));
+  // useDefaults fills `default`s so callers see one complete config; verbose gives each error its
+  // parent schema, whose `properties` are the keys a typo may have meant, at any depth.
+  const ajv = (sharedAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true })));
   const id = typeof schema.$id === 'string' ? schema.$id : undefined;
   const known = id === undefined ? undefined : ajv.getSchema(id);
   if (known && JSON.stringify(known.schema) === JSON.stringify(schema)) {
@@ -63,7 +68,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The environment variable that sets `key`: `TAP_FULLSTORY` + `api_key` → `TAP_FULLSTORY_API_KEY`. */
+/** The environment variable that sets `key`: `TAP_EXAMPLE` + `api_key` → `TAP_EXAMPLE_API_KEY`. */
 export function envVarName(prefix: string, key: string): string {
   return `${prefix}_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
@@ -73,8 +78,11 @@ export function envVarName(prefix: string, key: string): string {
  *
  * Later files override earlier ones key by key; `<PREFIX>_<KEY>` environment variables override
  * files. Environment strings are coerced by the schema's `type`: numbers, integers, booleans
- * (`true`/`false`), objects and arrays (as JSON). Schema `default`s are applied. Environment
- * variables that match no setting are ignored (runners such as Meltano set extra ones).
+ * (`true`/`false`), objects and arrays (as JSON). Schema `default`s are applied. A `<PREFIX>_*`
+ * variable that matches no setting is not an error (a shell may export stale ones) but a warning on
+ * `logger`, with the setting it probably meant; names with a double underscore after the prefix
+ * (`<PREFIX>__SELECT`, `<PREFIX>__SANDBOX_BASE_URL`) are Meltano's extras and inherited plugin
+ * names, and are left alone.
  *
  * @returns the config with snake_case keys, as in the files (see {@link camelCaseKeys}).
  * @throws ConfigError (exit 2): an unreadable file, a file that is not a JSON object, an env value
@@ -94,7 +102,8 @@ export async function loadConfig<T = Record<string, unknown>>(options: LoadConfi
     try {
       doc = parseJson(read.text);
     } catch (err) {
-      throw new ConfigError(`config file ${file}: not valid JSON (${describeJsonError(err)})`);
+      const { location, reason } = locateJsonError(err, read.text);
+      throw new ConfigError(`config file ${file}${location ? `:${location}` : ''}: not valid JSON (${reason})`);
     }
     if (!isObject(doc)) throw new ConfigError(`config file ${file}: expected a JSON object of settings`);
     for (const [key, value] of Object.entries(doc)) {
@@ -111,6 +120,7 @@ export async function loadConfig<T = Record<string, unknown>>(options: LoadConfi
     merged[key] = coerceEnvValue(raw, isObject(propSchema) ? propSchema : {}, name, key);
     origins.set(key, `environment variable ${name}`);
   }
+  if (options.logger) warnUnknownVariables(env, envPrefix, Object.keys(properties), options.logger);
 
   // Register secrets before validating, so even an unexpected message could not carry them.
   for (const key of secretKeys) {
@@ -124,6 +134,33 @@ export async function loadConfig<T = Record<string, unknown>>(options: LoadConfi
     throw new ConfigError(lines.join('; '));
   }
   return merged as T;
+}
+
+function warnUnknownVariables(
+  env: Record<string, string | undefined>,
+  envPrefix: string,
+  keys: string[],
+  logger: Pick<Logger, 'warn'>,
+): void {
+  const known = new Set(keys.map((key) => envVarName(envPrefix, key)));
+  const start = `${envPrefix}_`;
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(start) || name.startsWith(`${start}_`) || known.has(name) || !env[name]) continue;
+    // Compare what follows the prefix, so the prefix's length does not make any name look close.
+    const guess = closest(name.slice(start.length).toLowerCase(), keys);
+    const hint = guess ? ` (did you mean ${envVarName(envPrefix, guess)}?)` : '';
+    logger.warn(`environment variable ${name} is not a setting; ignored${hint}`);
+  }
+}
+
+/**
+ * The one wording of a missing setting, for both CLIs: the schema's `required` and a check the
+ * schema cannot express (`note` says when the setting is not needed).
+ */
+export function missingSettingError(key: string, envPrefix: string, note?: string): ConfigError {
+  return new ConfigError(
+    `missing required setting "${key}" (set it in a --config file or ${envVarName(envPrefix, key)}${note ? `; ${note}` : ''})`,
+  );
 }
 
 function schemaTypes(propSchema: Record<string, unknown>): string[] {
@@ -180,14 +217,16 @@ function describeError(err: ErrorObject, origins: Map<string, string>, envPrefix
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
       const keyPath = [...path, extra].join('.');
       const where = origins.get(path.length === 0 ? extra : path[0]!) ?? 'config';
-      const guess = path.length === 0 ? closest(extra, known) : undefined;
-      return `${where}: unknown key "${keyPath}"${guess ? ` (did you mean "${guess}"?)` : ''}`;
+      // The keys allowed where the typo is: the top-level settings, or a nested object's properties
+      // (`streams.users.maping` → `mapping`).
+      const parent = isObject(err.parentSchema) ? err.parentSchema : {};
+      const candidates = path.length === 0 ? known : isObject(parent.properties) ? Object.keys(parent.properties) : [];
+      const guess = closest(extra, candidates);
+      return `${where}: unknown key "${keyPath}"${guess ? ` (did you mean "${[...path, guess].join('.')}"?)` : ''}`;
     }
     case 'required': {
       const missingKey = String((err.params as { missingProperty: string }).missingProperty);
-      if (path.length === 0) {
-        return `missing required setting "${missingKey}" (set it in a --config file or ${envVarName(envPrefix, missingKey)})`;
-      }
+      if (path.length === 0) return missingSettingError(missingKey, envPrefix).message;
       return at(dotted, `needs "${missingKey}"`);
     }
     case 'type': {

@@ -5,7 +5,7 @@
  * object (which might hold a request with a secret) into the output.
  */
 
-/** Process exit codes shared by tap-fullstory and target-fullstory (README, "Exit codes"). */
+/** Process exit codes of a tap or target built on singer-core (see the repository README, "Exit codes"). */
 export const ExitCode = {
   OK: 0,
   INTERNAL: 1,

@@ -1,6 +1,6 @@
 /**
- * @fullstory-singer/singer-core: the Singer protocol and runtime shared by tap-fullstory and
- * target-fullstory. Knows nothing of FullStory.
+ * @fullstory-singer/singer-core: the Singer protocol and runtime for taps and targets (this
+ * repository's two CLIs are built on it). Knows nothing of FullStory.
  */
 export { parseJson, stringifyJson, describeJsonError } from './json.js';
 export {
@@ -17,7 +17,7 @@ export {
   type OtherMessage,
   type SingerMessage,
 } from './messages.js';
-export { readMessages, readMessageBatches, parseMessageText, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
+export { readMessages, readMessageBatches, parseMessageText, noteTerminalInput, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
 export { MessageWriter, type MessageWriterOptions } from './writer.js';
 export {
   readCatalogFile,
@@ -32,7 +32,7 @@ export {
   type StandardMetadataOptions,
 } from './catalog.js';
 export { readStateFile, getBookmark, setBookmark, type State } from './state.js';
-export { loadConfig, camelCaseKeys, envVarName, type LoadConfigOptions, type CamelCaseKeys } from './config.js';
+export { loadConfig, camelCaseKeys, envVarName, missingSettingError, type LoadConfigOptions, type CamelCaseKeys } from './config.js';
 export {
   ExitCode,
   SingerError,
@@ -57,11 +57,19 @@ export {
   type StopSignalName,
   type SignalSource,
 } from './stop.js';
-export { createLogger, resolveLogLevel, formatFields, LOG_LEVELS, type LogLevel, type Logger, type LoggerOptions } from './logger.js';
-export { ProgressReporter, type ProgressOptions } from './progress.js';
+export {
+  createLogger,
+  resolveLogLevel,
+  formatFields,
+  LOG_LEVELS,
+  type LogLevel,
+  type Logger,
+  type ConsoleLogger,
+  type LoggerOptions,
+} from './logger.js';
+export { ProgressReporter, type ProgressOptions, type Completion } from './progress.js';
 export {
   runMain,
-  reportError,
   createCommand,
   parseArgs,
   aboutDocument,

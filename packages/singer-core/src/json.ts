@@ -68,16 +68,40 @@ export function stringifyJson(value: unknown): string {
   }
 }
 
+// V8's position suffix: ` in JSON at position 61`, and in newer versions ` (line 4 column 3)` after it.
+const POSITION = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?/;
+
 /**
- * A short, safe reason for a JSON syntax error: V8's message without the snippet of input text
- * it quotes (the input may hold a secret), e.g. `unexpected token '}' at column 12`.
+ * A short, safe reason for a JSON syntax error in one line of text: V8's message without the
+ * snippet of input text it quotes (the input may hold a secret), e.g. `unexpected token '}' at column 12`.
  */
 export function describeJsonError(err: unknown): string {
-  const raw = err instanceof Error ? err.message : String(err);
-  let reason = raw
-    .replace(/, ".*" is not valid JSON$/s, '')
-    .replace(/^"[\s\S]*" is not valid JSON$/, 'invalid JSON')
-    .replace(/ in JSON at position (\d+)(?: \(line \d+ column \d+\))?/, (_m, pos: string) => ` at column ${Number(pos) + 1}`);
+  return shortReason(messageOf(err).replace(POSITION, (_m, pos: string) => ` at column ${Number(pos) + 1}`));
+}
+
+/**
+ * For a JSON document of several lines (a config, state or catalog file): where the syntax error
+ * is, as `line:column` (1-based, the form editors and compilers print after a file name), and the
+ * reason without a position. `location` is undefined when V8 gives no position to work from.
+ */
+export function locateJsonError(err: unknown, text: string): { location: string | undefined; reason: string } {
+  const message = messageOf(err);
+  const match = POSITION.exec(message);
+  const position = match ? Number(match[1]) : /end of JSON input/i.test(message) ? text.length : undefined;
+  const reason = shortReason(message.replace(POSITION, ''));
+  if (position === undefined) return { location: undefined, reason };
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  return { location: `${line}:${column}`, reason };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function shortReason(message: string): string {
+  let reason = message.replace(/, ".*" is not valid JSON$/s, '').replace(/^"[\s\S]*" is not valid JSON$/, 'invalid JSON');
   if (reason.length > 120) reason = `${reason.slice(0, 117)}...`;
   return reason.charAt(0).toLowerCase() + reason.slice(1);
 }

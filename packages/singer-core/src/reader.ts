@@ -9,7 +9,18 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError } from './errors.js';
 import { describeJsonError, parseJson } from './json.js';
+import type { Logger } from './logger.js';
 import type { OtherMessage, SingerMessage } from './messages.js';
+
+/**
+ * When `input` is a terminal, says so on `logger`: a target started by hand, with no tap piped into
+ * it, otherwise just sits there silently reading the keyboard. Returns whether it said so.
+ */
+export function noteTerminalInput(input: NodeJS.ReadableStream, logger: Pick<Logger, 'info'>): boolean {
+  if ((input as { isTTY?: boolean }).isTTY !== true) return false;
+  logger.info('waiting for Singer messages on stdin (pipe a tap into this command; Ctrl-D ends the input)');
+  return true;
+}
 
 /** Default cap on one line: a bigger line is an input error, not an out-of-memory crash. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;

@@ -14,23 +14,34 @@ const MIN_SECRET_LENGTH = 4;
  * `Authorization` header, URL-encoded), with `[REDACTED]`.
  */
 export class Redactor {
-  readonly #secrets = new Set<string>();
+  /** The secrets as registered. */
+  readonly #registered = new Set<string>();
+  /** Every form of every registered secret. */
+  #secrets = new Set<string>();
   #pattern: RegExp | undefined;
 
   /** Registers a secret. `undefined`, empty and very short values (< 4 chars) are ignored. */
   register(secret: string | undefined): void {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) return;
-    const forms = [secret, Buffer.from(secret, 'utf8').toString('base64'), encodeURIComponent(secret)];
-    // base64 without padding too: some clients strip `=`.
-    forms.push(forms[1]!.replace(/=+$/, ''));
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH || this.#registered.has(secret)) return;
+    this.#registered.add(secret);
     let added = false;
-    for (const form of forms) {
-      if (form.length >= MIN_SECRET_LENGTH && !this.#secrets.has(form)) {
+    for (const form of formsOf(secret)) {
+      if (!this.#secrets.has(form)) {
         this.#secrets.add(form);
         added = true;
       }
     }
     if (added) this.#pattern = undefined;
+  }
+
+  /**
+   * Unregisters a secret registered before, for short-lived secrets such as a signed download URL,
+   * so that a long run does not accumulate one per download. The forms of the other secrets stay.
+   */
+  forget(secret: string | undefined): void {
+    if (typeof secret !== 'string' || !this.#registered.delete(secret)) return;
+    this.#secrets = new Set([...this.#registered].flatMap(formsOf));
+    this.#pattern = undefined;
   }
 
   /** Number of registered forms (for diagnostics and tests). */
@@ -48,6 +59,12 @@ export class Redactor {
     }
     return text.replace(this.#pattern, REDACTED);
   }
+}
+
+/** A secret and the forms it is likely to travel in: base64 (with and without padding, as in a Basic header) and URL-encoded. */
+function formsOf(secret: string): string[] {
+  const b64 = Buffer.from(secret, 'utf8').toString('base64');
+  return [secret, b64, encodeURIComponent(secret), b64.replace(/=+$/, '')].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,10 +1,10 @@
 /**
  * Singer state: an opaque JSON object the runner hands back with `--state`. Per-stream bookmarks
- * live under `bookmarks.<tap_stream_id>` (getting-started CONFIG_AND_STATE.md).
+ * live under `bookmarks.<tap_stream_id>` (https://github.com/singer-io/getting-started/blob/master/docs/CONFIG_AND_STATE.md).
  */
 import { ConfigError, InputError } from './errors.js';
 import { readTextFile } from './files.js';
-import { describeJsonError, parseJson } from './json.js';
+import { locateJsonError, parseJson } from './json.js';
 
 /** A state document. */
 export type State = Record<string, unknown>;
@@ -28,7 +28,8 @@ export async function readStateFile(path: string): Promise<State> {
     doc = parseJson(read.text);
   } catch (err) {
     const hint = read.text.trim().includes('\n') ? ' — if it holds several lines of target output, keep only the last one' : '';
-    throw new InputError(`state file ${path}: not valid JSON (${describeJsonError(err)})${hint}`, { source: path });
+    const { location, reason } = locateJsonError(err, read.text);
+    throw new InputError(`state file ${path}${location ? `:${location}` : ''}: not valid JSON (${reason})${hint}`, { source: path });
   }
   if (!isObject(doc)) {
     throw new InputError(`state file ${path}: expected a JSON object, got ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}`, {

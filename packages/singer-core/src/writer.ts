@@ -36,11 +36,13 @@ export class MessageWriter {
   #error: Error | undefined;
   #waiting: Promise<void> | undefined;
   readonly #batch: boolean;
+  readonly #releasesChunks: boolean;
   #corked = false;
 
   constructor(out: NodeJS.WritableStream = process.stdout, options: MessageWriterOptions = {}) {
     this.#out = out;
     this.#endStream = options.endStream ?? (out !== process.stdout && out !== process.stderr);
+    this.#releasesChunks = out === process.stdout || out === process.stderr;
     this.#batch =
       options.batch ?? (typeof (out as { _writev?: unknown })._writev === 'function' && typeof (out as { cork?: unknown }).cork === 'function');
     out.on('error', (err: Error) => {
@@ -60,13 +62,29 @@ export class MessageWriter {
 
   /** Writes a pre-serialised JSON line; `line` must not contain a newline (one is appended). */
   writeLine(line: string): Promise<void> {
+    return this.#write(`${line}\n`);
+  }
+
+  /**
+   * Writes bytes that hold whole lines, each one JSON message ending in `\n` (a batch built by a
+   * producer that never decodes its bytes into a string). The buffer must not be changed until
+   * `released` is called: then the bytes have left the process and the producer may reuse the
+   * buffer. `released` is only ever called for `process.stdout` and `process.stderr`, which hand
+   * each chunk to the operating system before its write callback runs; another stream (a
+   * PassThrough, a test's memory stream) may keep the chunk itself, so its buffers are never released.
+   */
+  writeLines(bytes: Buffer, released?: () => void): Promise<void> {
+    return this.#write(bytes, this.#releasesChunks ? released : undefined);
+  }
+
+  #write(chunk: string | Buffer, released?: () => void): Promise<void> {
     if (this.#error) return Promise.reject(this.#error);
     if (this.#waiting) {
       // A caller that did not await the previous write: queue behind it, keep the order.
-      return this.#waiting.then(() => this.writeLine(line));
+      return this.#waiting.then(() => this.#write(chunk, released));
     }
     if (this.#batch && !this.#corked) this.#cork();
-    if (this.#out.write(`${line}\n`)) return Promise.resolve();
+    if (this.#out.write(chunk, released === undefined ? undefined : () => released())) return Promise.resolve();
     this.#waiting = this.#waitForDrain().finally(() => {
       this.#waiting = undefined;
     });

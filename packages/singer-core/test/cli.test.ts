@@ -8,21 +8,31 @@ import {
   createCommand,
   ExitRequest,
   parseArgs,
+  ProgressReporter,
   Redactor,
   runMain,
   type RunMainOptions,
   StdoutClosedError,
   StopRequested,
+  UnavailableError,
 } from '@fullstory-singer/singer-core';
 import { collectMessages, MemoryWritable, repoRoot, runBin } from '@fullstory-singer/singer-core/testing';
 
 const SECRET = 'na1.TopSecretApiKey987654';
+const AT = '2026-12-01T09:00:00.000Z';
+/** The time prefix of a log line when stderr is not a terminal. */
+const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
 async function run(main: Parameters<typeof runMain>[0], options: Partial<RunMainOptions> = {}): Promise<{ code: number; lines: string[] }> {
   const out = new MemoryWritable();
   let code = -1;
-  await runMain(main, { name: 'tool', out, env: {}, exit: (c) => void (code = c), ...options });
+  await runMain(main, { name: 'tool', out, env: {}, exit: (c) => void (code = c), clock: () => Date.parse(AT), ...options });
   return { code, lines: out.lines() };
+}
+
+/** stderr with each line's time prefix replaced by `<time> `. */
+function untimed(text: string): string {
+  return text.replace(new RegExp(TIME.source, 'gm'), '<time> ');
 }
 
 describe('runMain', () => {
@@ -38,6 +48,25 @@ describe('runMain', () => {
     expect(result).toEqual({ code: 4, lines: ['tool: error: FullStory refused the API key (401): it needs the Admin or Architect role'] });
   });
 
+  it('on a terminal: names the program, stamps no time, and ends the live line before the error line', async () => {
+    const out = new MemoryWritable({ isTTY: true });
+    let code = -1;
+    await runMain(
+      async ({ logger }) => {
+        new ProgressReporter({ logger }).update('events: bundle 1 of 2');
+        logger.warn('slow');
+        throw new UnavailableError('FullStory unavailable');
+      },
+      { name: 'tool', out, env: {}, exit: (c) => void (code = c) },
+    );
+    expect(code).toBe(5);
+    expect(out.text()).toBe(
+      '\rtool events: bundle 1 of 2\u001b[K' +
+        '\r\u001b[Ktool WARNING slow\ntool events: bundle 1 of 2\u001b[K' +
+        '\r\u001b[K\r\u001b[Ktool: error: FullStory unavailable\n',
+    );
+  });
+
   it('redacts a registered secret from the error line and from log lines', async () => {
     const result = await run(async ({ logger, redactor }) => {
       redactor.register(SECRET);
@@ -47,7 +76,7 @@ describe('runMain', () => {
     expect(result.code).toBe(2);
     expect(result.lines.join('\n')).not.toContain(SECRET);
     expect(result.lines.join('\n')).not.toContain(Buffer.from(SECRET).toString('base64'));
-    expect(result.lines).toEqual(['INFO connecting with [REDACTED]', 'tool: error: key [REDACTED] (base64 [REDACTED]) is not valid']);
+    expect(result.lines).toEqual([`${AT} tool INFO connecting with [REDACTED]`, 'tool: error: key [REDACTED] (base64 [REDACTED]) is not valid']);
   });
 
   it('reports an unexpected error as internal (exit 1) with a hint, and the stack only at debug', async () => {
@@ -187,7 +216,7 @@ describe('a real process built on runMain (dist/test/fixtures/cli-fixture.js)', 
     ];
     const result = await runBin(bin, ['echo'], { input: `${input.join('\n')}\n` });
     expect(result).toMatchObject({ code: 0, stdout: `${input.join('\n')}\n` });
-    expect(result.stderr).toBe('INFO METRIC: {"type":"counter","metric":"record_count","value":3,"tags":{}}\n');
+    expect(untimed(result.stderr)).toBe('<time> cli-fixture INFO METRIC: {"type":"counter","metric":"record_count","value":3,"tags":{}}\n');
     expect(collectMessages(result.stdout).map((m) => m.type)).toEqual(['SCHEMA', 'RECORD', 'STATE']);
   });
 
@@ -204,7 +233,7 @@ describe('a real process built on runMain (dist/test/fixtures/cli-fixture.js)', 
     const result = await runBin(bin, ['secret'], { env: { TAP_FULLSTORY_API_KEY: SECRET } });
     expect(result.code).toBe(2);
     expect(result.stderr).not.toContain(SECRET);
-    expect(result.stderr).toBe('INFO calling with [REDACTED]\ncli-fixture: error: the key [REDACTED] was refused\n');
+    expect(untimed(result.stderr)).toBe('<time> cli-fixture INFO calling with [REDACTED]\ncli-fixture: error: the key [REDACTED] was refused\n');
     expect(result.stdout).toBe('');
   });
 
@@ -228,6 +257,6 @@ describe('a real process built on runMain (dist/test/fixtures/cli-fixture.js)', 
     const usage = await runBin(bin, ['args', '--bogus']);
     expect(usage).toMatchObject({ code: 2, stdout: '', stderr: "cli-fixture: error: unknown option '--bogus'\n" });
     const level = await runBin(bin, ['args', '--log-level', 'debug']);
-    expect(level.stderr).toBe('DEBUG parsed\n');
+    expect(untimed(level.stderr)).toBe('<time> cli-fixture DEBUG parsed\n');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { camelCaseKeys, ConfigError, loadConfig, Redactor, type JsonSchema } from '@fullstory-singer/singer-core';
+import { camelCaseKeys, ConfigError, loadConfig, missingSettingError, Redactor, type JsonSchema } from '@fullstory-singer/singer-core';
 import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 
 // A settings schema shaped like the tap's (schemas/config/tap-fullstory.json), kept here so these
@@ -54,19 +54,19 @@ afterAll(async () => {
 describe('loadConfig', () => {
   it('loads a file, applies schema defaults and keeps snake_case keys', async () => {
     const path = await file('ok.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z' });
-    const config = await loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema });
+    const config = await loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema });
     expect(config).toEqual({ api_key: SECRET, start_date: '2026-01-01T00:00:00Z', max_retries: 8 });
   });
 
   it('lets a later file override an earlier one, and the environment override both', async () => {
     const first = await file('first.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z', region: 'na1', max_retries: 1 });
     const second = await file('second.json', { region: 'eu1', max_retries: 2 });
-    const fromFiles = await loadConfig({ files: [first, second], env: {}, envPrefix: 'TAP_FULLSTORY', schema });
+    const fromFiles = await loadConfig({ files: [first, second], env: {}, envPrefix: 'TAP_X', schema });
     expect(fromFiles).toMatchObject({ region: 'eu1', max_retries: 2, start_date: '2026-01-01T00:00:00Z' });
     const withEnv = await loadConfig({
       files: [first, second],
-      env: { TAP_FULLSTORY_MAX_RETRIES: '5', TAP_FULLSTORY_START_DATE: '2026-02-01T00:00:00Z', TAP_FULLSTORY_REGION: '' },
-      envPrefix: 'TAP_FULLSTORY',
+      env: { TAP_X_MAX_RETRIES: '5', TAP_X_START_DATE: '2026-02-01T00:00:00Z', TAP_X_REGION: '' },
+      envPrefix: 'TAP_X',
       schema,
     });
     // An empty variable counts as unset: region stays as the files say.
@@ -77,15 +77,15 @@ describe('loadConfig', () => {
     const config = await loadConfig({
       files: [],
       env: {
-        TARGET_FULLSTORY_API_KEY: SECRET,
-        TARGET_FULLSTORY_START_DATE: '2026-01-01T00:00:00Z',
-        TARGET_FULLSTORY_MAX_RETRIES: '3',
-        TARGET_FULLSTORY_DOWNLOADS_PER_MINUTE: '0.5',
-        TARGET_FULLSTORY_FAIL_ON_REJECTED: 'TRUE',
-        TARGET_FULLSTORY_EXTRA_HEADERS: '{"X-Test":"1"}',
-        TARGET_FULLSTORY_UNRELATED: 'ignored',
+        TARGET_X_API_KEY: SECRET,
+        TARGET_X_START_DATE: '2026-01-01T00:00:00Z',
+        TARGET_X_MAX_RETRIES: '3',
+        TARGET_X_DOWNLOADS_PER_MINUTE: '0.5',
+        TARGET_X_FAIL_ON_REJECTED: 'TRUE',
+        TARGET_X_EXTRA_HEADERS: '{"X-Test":"1"}',
+        TARGET_X_UNRELATED: 'ignored',
       },
-      envPrefix: 'TARGET_FULLSTORY',
+      envPrefix: 'TARGET_X',
       schema,
     });
     expect(config).toEqual({
@@ -100,27 +100,27 @@ describe('loadConfig', () => {
 
   it('fails on a typo\'d key, naming the file, the key and the likely intent', async () => {
     const path = await file('typo.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z', max_retires: 3 });
-    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema }));
+    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema }));
     expect(err.message).toBe(`config file ${path}: unknown key "max_retires" (did you mean "max_retries"?)`);
   });
 
   it('names the environment variable whose value has the wrong type', async () => {
     const path = await file('base.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z' });
     const err = await configError(
-      loadConfig({ files: [path], env: { TAP_FULLSTORY_MAX_RETRIES: 'many' }, envPrefix: 'TAP_FULLSTORY', schema }),
+      loadConfig({ files: [path], env: { TAP_X_MAX_RETRIES: 'many' }, envPrefix: 'TAP_X', schema }),
     );
-    expect(err.message).toBe('environment variable TAP_FULLSTORY_MAX_RETRIES: "max_retries" must be an integer');
+    expect(err.message).toBe('environment variable TAP_X_MAX_RETRIES: "max_retries" must be an integer');
   });
 
   it('names a missing required key and where it can be set', async () => {
     const path = await file('nokey.json', { start_date: '2026-01-01T00:00:00Z' });
-    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema }));
-    expect(err.message).toBe('missing required setting "api_key" (set it in a --config file or TAP_FULLSTORY_API_KEY)');
+    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema }));
+    expect(err.message).toBe('missing required setting "api_key" (set it in a --config file or TAP_X_API_KEY)');
   });
 
   it('explains formats, enums and bounds without echoing the value', async () => {
     const path = await file('bad.json', { api_key: SECRET, start_date: SECRET, region: 'mars', max_retries: -1 });
-    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema }));
+    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema }));
     expect(err.message).toContain(`config file ${path}: "start_date" must be an RFC 3339 date-time`);
     expect(err.message).toContain('"region" must be one of "na1", "eu1"');
     expect(err.message).toContain('"max_retries" must be >= 0');
@@ -128,14 +128,14 @@ describe('loadConfig', () => {
 
   it('names an unreadable file, a file that is not JSON (without quoting it) and one that is not an object', async () => {
     const missing = join(dir, 'nope.json');
-    expect((await configError(loadConfig({ files: [missing], env: {}, envPrefix: 'TAP_FULLSTORY', schema }))).message).toBe(
+    expect((await configError(loadConfig({ files: [missing], env: {}, envPrefix: 'TAP_X', schema }))).message).toBe(
       `config file ${missing}: file not found`,
     );
     const broken = await file('broken.json', `{"api_key": "${SECRET}",`);
-    const err = await configError(loadConfig({ files: [broken], env: {}, envPrefix: 'TAP_FULLSTORY', schema }));
-    expect(err.message).toMatch(new RegExp(`^config file ${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not valid JSON`));
+    const err = await configError(loadConfig({ files: [broken], env: {}, envPrefix: 'TAP_X', schema }));
+    expect(err.message).toMatch(new RegExp(`^config file ${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:\\d+: not valid JSON`));
     const list = await file('list.json', '[1,2]');
-    expect((await configError(loadConfig({ files: [list], env: {}, envPrefix: 'TAP_FULLSTORY', schema }))).message).toBe(
+    expect((await configError(loadConfig({ files: [list], env: {}, envPrefix: 'TAP_X', schema }))).message).toBe(
       `config file ${list}: expected a JSON object of settings`,
     );
   });
@@ -144,12 +144,12 @@ describe('loadConfig', () => {
     const err = await configError(
       loadConfig({
         files: [],
-        env: { TAP_FULLSTORY_API_KEY: SECRET, TAP_FULLSTORY_START_DATE: '2026-01-01T00:00:00Z', TAP_FULLSTORY_EXTRA_HEADERS: 'a=b' },
-        envPrefix: 'TAP_FULLSTORY',
+        env: { TAP_X_API_KEY: SECRET, TAP_X_START_DATE: '2026-01-01T00:00:00Z', TAP_X_EXTRA_HEADERS: 'a=b' },
+        envPrefix: 'TAP_X',
         schema,
       }),
     );
-    expect(err.message).toBe('environment variable TAP_FULLSTORY_EXTRA_HEADERS: "extra_headers" must be JSON (object)');
+    expect(err.message).toBe('environment variable TAP_X_EXTRA_HEADERS: "extra_headers" must be JSON (object)');
   });
 
   it('registers secret values with the redactor, even when validation then fails', async () => {
@@ -157,8 +157,8 @@ describe('loadConfig', () => {
     await configError(
       loadConfig({
         files: [],
-        env: { TAP_FULLSTORY_API_KEY: SECRET, TAP_FULLSTORY_START_DATE: 'soon' },
-        envPrefix: 'TAP_FULLSTORY',
+        env: { TAP_X_API_KEY: SECRET, TAP_X_START_DATE: 'soon' },
+        envPrefix: 'TAP_X',
         schema,
         secretKeys: ['api_key'],
         redactor,
@@ -168,17 +168,85 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig messages a newcomer can act on', () => {
+  it('points at a JSON syntax error as file:line:column', async () => {
+    const text = '{\n  "api_key": "x",\n  "start_date": "2026-01-01T00:00:00Z"\n  "base_url": 1\n}\n';
+    const path = await file('lines.json', text);
+    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema }));
+    // Line 4, column 3: the `"` of "base_url", where a comma was expected.
+    expect(err.message).toBe(`config file ${path}:4:3: not valid JSON (expected ',' or '}' after property value)`);
+    const cut = await file('cut.json', '{\n  "api_key": "x",\n');
+    expect((await configError(loadConfig({ files: [cut], env: {}, envPrefix: 'TAP_X', schema }))).message).toMatch(
+      new RegExp(`^config file ${cut.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:1: not valid JSON \\(`),
+    );
+  });
+
+  it('warns about a prefixed variable that sets nothing, with the setting it probably meant', async () => {
+    const warnings: string[] = [];
+    const config = await loadConfig({
+      files: [],
+      env: {
+        TAP_X_API_KEY: SECRET,
+        TAP_X_START_DATE: '2026-01-01T00:00:00Z',
+        TAP_X_STAT_DATE: '2026-02-01T00:00:00Z',
+        TAP_X_FOO: '1',
+        TAP_X_EMPTY: '',
+        TAP_X__SELECT: '["events.*"]',
+        TAP_X__SANDBOX_BASE_URL: 'http://127.0.0.1:1',
+        TAP_XY_REGION: 'eu1',
+      },
+      envPrefix: 'TAP_X',
+      schema,
+      logger: { warn: (msg) => void warnings.push(msg) },
+    });
+    expect(config).toMatchObject({ start_date: '2026-01-01T00:00:00Z' });
+    expect(warnings).toEqual([
+      'environment variable TAP_X_FOO is not a setting; ignored',
+      'environment variable TAP_X_STAT_DATE is not a setting; ignored (did you mean TAP_X_START_DATE?)',
+    ]);
+    expect(warnings.join('\n')).not.toContain(SECRET);
+  });
+
+  it('suggests the key a nested typo meant', async () => {
+    const nested: JsonSchema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        streams: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { mapping: { type: 'object' }, data_type: { type: 'string' } },
+          },
+        },
+      },
+    };
+    const path = await file('nested.json', { streams: { users: { maping: { uid: 'id' } } } });
+    const err = await configError(loadConfig({ files: [path], env: {}, envPrefix: 'TARGET_X', schema: nested }));
+    expect(err.message).toBe(`config file ${path}: unknown key "streams.users.maping" (did you mean "streams.users.mapping"?)`);
+  });
+
+  it('words a missing setting the same way, whether the schema or the program requires it', async () => {
+    const fromSchema = await configError(loadConfig({ files: [], env: { TAP_X_START_DATE: '2026-01-01T00:00:00Z' }, envPrefix: 'TAP_X', schema }));
+    expect(fromSchema.message).toBe(missingSettingError('api_key', 'TAP_X').message);
+    expect(missingSettingError('api_key', 'TARGET_X', 'not needed with --dry-run').message).toBe(
+      'missing required setting "api_key" (set it in a --config file or TARGET_X_API_KEY; not needed with --dry-run)',
+    );
+  });
+});
+
 describe('camelCaseKeys', () => {
   it('accepts the same schema with an $id loaded twice, and a changed schema under that $id', async () => {
     const path = await file('ids.json', { api_key: SECRET, start_date: '2026-01-01T00:00:00Z' });
     const withId = (): JsonSchema => ({ ...structuredClone(schema), $id: 'urn:test:settings' });
     for (let i = 0; i < 2; i++) {
       // A fresh but equal object each time, as when a CLI reads its schema file twice.
-      await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema: withId() })).resolves.toMatchObject({ max_retries: 8 });
+      await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema: withId() })).resolves.toMatchObject({ max_retries: 8 });
     }
     const changed = withId();
     (changed.properties as Record<string, Record<string, unknown>>).max_retries.default = 3;
-    await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_FULLSTORY', schema: changed })).resolves.toMatchObject({ max_retries: 3 });
+    await expect(loadConfig({ files: [path], env: {}, envPrefix: 'TAP_X', schema: changed })).resolves.toMatchObject({ max_retries: 3 });
   });
 
   it('turns snake_case keys into camelCase, shallowly', () => {

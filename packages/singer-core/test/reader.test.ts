@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import {
   InputError,
   MessageWriter,
+  noteTerminalInput,
   readMessageBatches,
   readMessages,
   type ReadMessage,
@@ -196,17 +197,32 @@ describe('readMessages', () => {
     expect(flat).toEqual(await readAll([text]));
   });
 
-  it('reads well over 100k small lines per second (measured: ~750k on the dev machine)', async () => {
+  // Its speed is a figure, not a test (a shared 2-core machine under load made any floor flaky):
+  // node packages/singer-core/bench/reader-writer.mjs measures it, and the README quotes it.
+  it('reads 100k small lines split across 64 KiB chunks, every one', async () => {
     const n = 100_000;
     const lines: string[] = [SCHEMA];
     for (let i = 0; i < n; i++) lines.push(record(i));
     const chunks = chunked(`${lines.join('\n')}\n`, 64 * 1024);
-    const started = process.hrtime.bigint();
     let count = 0;
-    for await (const m of readMessages(Readable.from(chunks))) if (m.message.type === 'RECORD') count += 1;
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    expect(count).toBe(n);
-    // A generous floor (the CI machine may be loaded); the figure itself is in the README.
-    expect(n / seconds).toBeGreaterThan(50_000);
+    let last = -1;
+    for await (const m of readMessages(Readable.from(chunks))) {
+      if (m.message.type !== 'RECORD') continue;
+      count += 1;
+      last = (m.message as RecordMessage).record.n as number;
+    }
+    expect({ count, last }).toEqual({ count: n, last: n - 1 });
+  });
+});
+
+describe('noteTerminalInput', () => {
+  it('says the program waits for Singer messages when stdin is a terminal, and only then', () => {
+    const said: string[] = [];
+    const logger = { info: (msg: string) => void said.push(msg) };
+    const terminal = Object.assign(Readable.from([]), { isTTY: true });
+    expect(noteTerminalInput(Readable.from([]), logger)).toBe(false);
+    expect(said).toEqual([]);
+    expect(noteTerminalInput(terminal, logger)).toBe(true);
+    expect(said).toEqual(['waiting for Singer messages on stdin (pipe a tap into this command; Ctrl-D ends the input)']);
   });
 });

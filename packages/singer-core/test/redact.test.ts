@@ -32,4 +32,17 @@ describe('Redactor', () => {
     r.register('secret-and-more');
     expect(r.redact('x secret-and-more y')).toBe(`x ${REDACTED} y`);
   });
+
+  it('forgets a secret and all its forms, and redacts nothing more for it', () => {
+    const r = new Redactor();
+    r.register('na1.kept-key');
+    const kept = r.size;
+    const url = 'https://storage.example/x?Signature=abc+/=';
+    r.register(url);
+    r.forget(url);
+    expect(r.size).toBe(kept);
+    expect(r.redact(`${url} ${encodeURIComponent(url)} na1.kept-key`)).toBe(`${url} ${encodeURIComponent(url)} ${REDACTED}`);
+    r.forget('never registered');
+    expect(r.size).toBe(kept);
+  });
 });

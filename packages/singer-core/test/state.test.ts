@@ -30,7 +30,7 @@ describe('readStateFile', () => {
     const err = await readStateFile(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).exitCode).toBe(3);
-    expect((err as InputError).message).toMatch(/^state file .*bad\.json: not valid JSON/);
+    expect((err as InputError).message).toMatch(/^state file .*bad\.json:\d+:\d+: not valid JSON/);
     expect((err as InputError).source).toBe(path);
   });
 

@@ -4,7 +4,7 @@
 // Usage (after a build): node packages/tap-fullstory/scripts/measure-cpu.mjs
 import { Writable } from 'node:stream';
 import { MessageWriter } from '@fullstory-singer/singer-core';
-import { ArraySplitter, RecordWriter } from '../dist/src/index.js';
+import { ArraySplitter, BUNDLE_KEYS, RecordWriter } from '../dist/src/index.js';
 import { generateBundleEvents } from 'fullstory-sandbox';
 const N = 200000;
 const texts = [...generateBundleEvents(1, 1000000, N)];
@@ -17,7 +17,7 @@ for (let round = 0; round < 3; round++) {
   const split = performance.now() - t;
   t = performance.now();
   const w = new RecordWriter(new MessageWriter(new Writable({ write(_c, _e, cb) { cb(); } })));
-  w.startBundle({ stream: 'events', bundleId: 1000000, timeExtracted: new Date().toISOString() });
+  w.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 1000000, timeExtracted: new Date().toISOString() });
   let i = 0;
   const s2 = new ArraySplitter((c, s, e, nl) => w.writeEvent(i++, c, s, e, nl));
   for (const c of chunks) { s2.push(c); await w.drain(); } s2.end(); await w.flush();

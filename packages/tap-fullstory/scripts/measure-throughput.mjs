@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { MessageWriter } from '@fullstory-singer/singer-core';
-import { ArraySplitter, RecordWriter, decodeBody } from '../dist/src/index.js';
+import { ArraySplitter, BUNDLE_KEYS, RecordWriter, decodeBody } from '../dist/src/index.js';
 
 const count = Number(process.argv[2] ?? 300000);
 const dir = mkdtempSync(join(tmpdir(), 'tap-tput-'));
@@ -46,7 +46,7 @@ const floorS = (performance.now() - t) / 1000;
 
 t = performance.now();
 const writer = new RecordWriter(new MessageWriter(discard()));
-writer.startBundle({ stream: 'events', bundleId: 9007199254740993n, timeExtracted: new Date().toISOString() });
+writer.startBody({ stream: 'events', keys: BUNDLE_KEYS, origin: 9007199254740993n, timeExtracted: new Date().toISOString() });
 let index = 0;
 const splitter = new ArraySplitter((chunk, s, e, nl) => writer.writeEvent(index++, chunk, s, e, nl));
 for await (const chunk of decodeBody(createReadStream(file, { highWaterMark: 65536 }))) {

@@ -1,36 +1,66 @@
 /**
  * A byte-level scanner that splits a streamed JSON array of objects into the raw bytes of each
- * element, without parsing or re-serialising anything.
+ * element and, in the same pass, checks that every element is valid JSON; nothing is parsed into
+ * values or re-serialised.
  *
- * Why: an export bundle is one JSON array that can be gigabytes long (fullstory-api.md §2.2). A
- * whole-body `JSON.parse` cannot hold it, and parsing then re-serialising each event is both slow
- * and lossy for integers above 2^53. Passing each element's bytes through untouched is lossless by
- * construction and costs one pass over the bytes.
+ * Why: an export bundle is one JSON array that can be gigabytes long
+ * (https://developer.fullstory.com/server/v1/exports/get-event-export/). A whole-body `JSON.parse`
+ * cannot hold it, and parsing then re-serialising each event is both slow and lossy for integers
+ * above 2^53. Passing each element's bytes through untouched is lossless by construction, and
+ * validating them here means no RECORD line is ever anything but JSON.
  *
- * The scanner tracks only what it must to find element boundaries: whether it is inside a string
- * (and whether the next byte is escaped), and a stack of open brackets. It checks the array's
- * punctuation (`[`, `,`, `]`) and that brackets match, so a truncated or mangled body is reported
- * as a {@link BundleFormatError} and the bundle can be fetched again. It does not validate every
- * token inside an element (numbers, literals): FullStory produced those bytes and they pass through.
+ * The grammar is checked by a table-driven automaton (one class lookup and one transition per
+ * byte, as in Douglas Crockford's JSON_checker), with a stack of open containers and a tight loop
+ * for the bytes inside strings. It checks the array's punctuation (`[`, `,`, `]`), and inside
+ * each element numbers, the literals `true`/`false`/`null`, commas, colons, escapes, raw control
+ * characters in strings and the nesting of brackets. A body that breaks any of it is a
+ * {@link BundleFormatError}, so the bundle can be fetched again.
+ *
+ * The same scanner reads NDJSON (`framing: 'lines'`, a Segment Export file): one object per line,
+ * blank lines skipped, each object checked as above and required to end on its own line. Both
+ * framings hand their elements to the same handler, so every row takes the same record path.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** The bundle body is not a well-formed JSON array of objects (truncated, corrupt, or another shape). */
 export class BundleFormatError extends Error {
   override readonly name = 'BundleFormatError';
 }
 
+/** Bits of the `flags` an {@link ElementHandler} receives. */
+export const ElementFlags = {
+  /** A CR or LF occurs between the element's tokens (a pretty-printed body): it cannot go on one line as it is. */
+  NEWLINE: 1,
+  /**
+   * A top-level key starts with `_` or an escape, so it may be one of the key fields the tap adds
+   * (`_sdc_bundle_id`, `_sdc_bundle_index`): the writer must look at the keys.
+   */
+  RESERVED_KEY: 2,
+  /** A string holds bytes that are not UTF-8. */
+  BAD_UTF8: 4,
+} as const;
+
 /**
- * Called synchronously for each complete element: its bytes are `chunk[start, end)`, from its `{`
- * to its `}` inclusive. `hasNewline` says whether a CR or LF occurs between its tokens (a
- * pretty-printed body), in which case the bytes cannot be copied onto one output line as they are.
+ * Called synchronously for each complete, valid element: its bytes are `chunk[start, end)`, from
+ * its `{` to its `}` inclusive; `flags` is a sum of {@link ElementFlags} (0 for the common case).
  * The buffer may be reused by the caller's stream afterwards: copy what you keep.
  */
-export type ElementHandler = (chunk: Buffer, start: number, end: number, hasNewline: boolean) => void;
+export type ElementHandler = (chunk: Buffer, start: number, end: number, flags: number) => void;
 
 /** Options of {@link ArraySplitter}. */
 export interface ArraySplitterOptions {
   /** Largest element accepted, in bytes (default 64 MiB): bounds memory on a body that never closes an object. */
   maxElementBytes?: number;
+  /** `array` (default): one JSON array of objects. `lines`: NDJSON, one object per line. */
+  framing?: 'array' | 'lines';
+}
+
+/** Bytes after the array's `]` that were not whitespace or NULs (they are ignored). */
+export interface TrailingBytes {
+  /** How many. */
+  bytes: number;
+  /** The first of them, described for a log line. */
+  first: string;
 }
 
 const enum Phase {
@@ -42,31 +72,253 @@ const enum Phase {
   Done,
 }
 
+// Character classes of the automaton. (Plain constants, not a `const enum`: with isolatedModules
+// an enum member is a property load, which the hot loop cannot afford.)
+const C_SPACE = 0;
+const C_NL = 1;
+const C_LCURB = 2;
+const C_RCURB = 3;
+const C_LSQRB = 4;
+const C_RSQRB = 5;
+const C_COLON = 6;
+const C_COMMA = 7;
+const C_QUOTE = 8;
+const C_BACKS = 9;
+const C_SLASH = 10;
+const C_PLUS = 11;
+const C_MINUS = 12;
+const C_POINT = 13;
+const C_ZERO = 14;
+const C_DIGIT = 15;
+const C_LOW_A = 16;
+const C_LOW_B = 17;
+const C_LOW_C = 18;
+const C_LOW_D = 19;
+const C_LOW_E = 20;
+const C_LOW_F = 21;
+const C_LOW_L = 22;
+const C_LOW_N = 23;
+const C_LOW_R = 24;
+const C_LOW_S = 25;
+const C_LOW_T = 26;
+const C_LOW_U = 27;
+const C_ABCDF = 28;
+const C_UP_E = 29;
+const C_ETC = 30;
+const C_CTRL = 31;
+const C_HIGH = 32;
+const NC = 33;
+
+// States, each stored as its row's offset in TABLE (state number × NC) so a transition is one
+// add and one load. OK: after a value inside a container; OB: after `{`; KE: after `,` in an
+// object; CO: after a key; VA: after `:` or `,` in an array; AR: after `[`; ST: in a string (the
+// tight loop); ES: after `\`; U1-U4: the hex digits of `\u`; MI, ZE, IN, FR, FS, E1, E2, E3: a
+// number (after `-`, `0`, other integer digits, `.`, fraction digits, `e`, the exponent's sign,
+// exponent digits); T1-T3, F1-F4, N1-N3: inside `true`, `false`, `null`. The number states come
+// after the structural ones and the literal states last: the code below relies on that order.
+const OK = 0 * NC;
+const OB = 1 * NC;
+const KE = 2 * NC;
+const CO = 3 * NC;
+const VA = 4 * NC;
+const AR = 5 * NC;
+const ST = 6 * NC;
+const ES = 7 * NC;
+const U1 = 8 * NC;
+const U2 = 9 * NC;
+const U3 = 10 * NC;
+const U4 = 11 * NC;
+const MI = 12 * NC;
+const ZE = 13 * NC;
+const IN = 14 * NC;
+const FR = 15 * NC;
+const FS = 16 * NC;
+const E1 = 17 * NC;
+const E2 = 18 * NC;
+const E3 = 19 * NC;
+const T1 = 20 * NC;
+const T2 = 21 * NC;
+const T3 = 22 * NC;
+const F1 = 23 * NC;
+const F2 = 24 * NC;
+const F3 = 25 * NC;
+const F4 = 26 * NC;
+const N1 = 27 * NC;
+const N2 = 28 * NC;
+const N3 = 29 * NC;
+const NS = 30;
+
+// Actions: negative entries of the transition table.
+const ERR = -1;
+const OBJ_OPEN = -2;
+const OBJ_CLOSE = -3;
+const ARR_OPEN = -4;
+const ARR_CLOSE = -5;
+const COMMA_NEXT = -6;
+const KEY_START = -7;
+const STR_START = -8;
+const NEWLINE = -9;
+
+const OBJ = 1;
+const ARR = 2;
+
+const CLASS = new Uint8Array(256);
+const TABLE = new Int16Array(NS * NC).fill(ERR);
+/** In a string: 0 for a byte that needs nothing, else what it is. */
+const STRING_BYTE = new Uint8Array(256);
+const SB_QUOTE = 1;
+const SB_BACKSLASH = 2;
+const SB_CONTROL = 3;
+const SB_HIGH = 4;
+
+{
+  for (let b = 0; b < 256; b++) CLASS[b] = b < 0x20 ? C_CTRL : b >= 0x80 ? C_HIGH : C_ETC;
+  const set = (chars: string, c: number): void => {
+    for (const ch of chars) CLASS[ch.charCodeAt(0)] = c;
+  };
+  set(' \t', C_SPACE);
+  set('\n\r', C_NL);
+  set('{', C_LCURB);
+  set('}', C_RCURB);
+  set('[', C_LSQRB);
+  set(']', C_RSQRB);
+  set(':', C_COLON);
+  set(',', C_COMMA);
+  set('"', C_QUOTE);
+  set('\\', C_BACKS);
+  set('/', C_SLASH);
+  set('+', C_PLUS);
+  set('-', C_MINUS);
+  set('.', C_POINT);
+  set('0', C_ZERO);
+  set('123456789', C_DIGIT);
+  set('a', C_LOW_A);
+  set('b', C_LOW_B);
+  set('c', C_LOW_C);
+  set('d', C_LOW_D);
+  set('e', C_LOW_E);
+  set('f', C_LOW_F);
+  set('l', C_LOW_L);
+  set('n', C_LOW_N);
+  set('r', C_LOW_R);
+  set('s', C_LOW_S);
+  set('t', C_LOW_T);
+  set('u', C_LOW_U);
+  set('ABCDF', C_ABCDF);
+  set('E', C_UP_E);
+
+  const on = (state: number, classes: number[], next: number): void => {
+    for (const c of classes) TABLE[state + c] = next;
+  };
+  const WHITE = [C_SPACE];
+  const VALUE_STARTS = (state: number): void => {
+    on(state, [C_LCURB], OBJ_OPEN);
+    on(state, [C_LSQRB], ARR_OPEN);
+    on(state, [C_QUOTE], STR_START);
+    on(state, [C_MINUS], MI);
+    on(state, [C_ZERO], ZE);
+    on(state, [C_DIGIT], IN);
+    on(state, [C_LOW_T], T1);
+    on(state, [C_LOW_F], F1);
+    on(state, [C_LOW_N], N1);
+  };
+  /** What may follow a complete value: whitespace, `,`, or the container's end. */
+  const VALUE_ENDS = (state: number): void => {
+    on(state, WHITE, OK);
+    on(state, [C_NL], NEWLINE);
+    on(state, [C_COMMA], COMMA_NEXT);
+    on(state, [C_RCURB], OBJ_CLOSE);
+    on(state, [C_RSQRB], ARR_CLOSE);
+  };
+  VALUE_ENDS(OK);
+  for (const s of [OB, KE, CO, VA, AR]) {
+    on(s, WHITE, s);
+    on(s, [C_NL], NEWLINE);
+  }
+  on(OB, [C_QUOTE], KEY_START);
+  on(OB, [C_RCURB], OBJ_CLOSE);
+  on(KE, [C_QUOTE], KEY_START);
+  on(CO, [C_COLON], VA);
+  VALUE_STARTS(VA);
+  VALUE_STARTS(AR);
+  on(AR, [C_RSQRB], ARR_CLOSE);
+  on(ES, [C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
+  on(ES, [C_LOW_U], U1);
+  const HEX = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_C, C_LOW_D, C_LOW_E, C_LOW_F, C_ABCDF, C_UP_E];
+  on(U1, HEX, U2);
+  on(U2, HEX, U3);
+  on(U3, HEX, U4);
+  on(U4, HEX, ST);
+  on(MI, [C_ZERO], ZE);
+  on(MI, [C_DIGIT], IN);
+  VALUE_ENDS(ZE);
+  on(ZE, [C_POINT], FR);
+  on(ZE, [C_LOW_E, C_UP_E], E1);
+  VALUE_ENDS(IN);
+  on(IN, [C_ZERO, C_DIGIT], IN);
+  on(IN, [C_POINT], FR);
+  on(IN, [C_LOW_E, C_UP_E], E1);
+  on(FR, [C_ZERO, C_DIGIT], FS);
+  VALUE_ENDS(FS);
+  on(FS, [C_ZERO, C_DIGIT], FS);
+  on(FS, [C_LOW_E, C_UP_E], E1);
+  on(E1, [C_PLUS, C_MINUS], E2);
+  on(E1, [C_ZERO, C_DIGIT], E3);
+  on(E2, [C_ZERO, C_DIGIT], E3);
+  VALUE_ENDS(E3);
+  on(E3, [C_ZERO, C_DIGIT], E3);
+  on(T1, [C_LOW_R], T2);
+  on(T2, [C_LOW_U], T3);
+  on(T3, [C_LOW_E], OK);
+  on(F1, [C_LOW_A], F2);
+  on(F2, [C_LOW_L], F3);
+  on(F3, [C_LOW_S], F4);
+  on(F4, [C_LOW_E], OK);
+  on(N1, [C_LOW_U], N2);
+  on(N2, [C_LOW_L], N3);
+  on(N3, [C_LOW_L], OK);
+
+  for (let b = 0; b < 0x20; b++) STRING_BYTE[b] = SB_CONTROL;
+  for (let b = 0x80; b < 256; b++) STRING_BYTE[b] = SB_HIGH;
+  STRING_BYTE[0x22] = SB_QUOTE;
+  STRING_BYTE[0x5c] = SB_BACKSLASH;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const UNDERSCORE = 0x5f;
 const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const LF = 0x0a;
 const CR = 0x0d;
 
 function isWhitespace(c: number): boolean {
-  return c === 0x20 || c === LF || c === CR || c === 0x09;
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 /**
  * Incremental splitter: `push()` each chunk of the (decompressed) body in order, then `end()`.
- * Both throw {@link BundleFormatError} on a body that is not a JSON array of objects.
+ * Both throw {@link BundleFormatError} on a body that is not a JSON array of valid JSON objects.
+ * Bytes after the closing `]` do not fail the body: whitespace and NULs are skipped, anything
+ * else is counted in {@link trailing} and ignored.
  */
 export class ArraySplitter {
-  private phase = Phase.BeforeArray;
-  private inString = false;
-  private escapePending = false;
+  private phase: Phase;
+  /** NDJSON rather than an array (see the module comment). */
+  private readonly lines: boolean;
+  /** The automaton's state inside an element. */
+  private state = OB;
+  /** Whether the string being read is a key (it is followed by `:`) or a value. */
+  private stringIsKey = false;
+  /** The first byte of a top-level key is in the next chunk: look at it there. */
+  private keyStartPending = false;
   private stack = new Uint8Array(64);
   private depth = 0;
-  private hasNewline = false;
+  private flags = 0;
+  private nonAscii = false;
   /** Pieces of an element that started in an earlier chunk. */
   private pieces: Buffer[] = [];
   private piecesBytes = 0;
@@ -75,12 +327,19 @@ export class ArraySplitter {
   elements = 0;
   /** Number of body bytes pushed so far. */
   bytes = 0;
+  /** Bytes after the array that were not whitespace or NULs, if any (ignored). */
+  trailing: TrailingBytes | undefined;
+  /** Every byte pushed after the array's `]` (padding included). */
+  bytesAfterArray = 0;
 
   constructor(
     private readonly onElement: ElementHandler,
     options: ArraySplitterOptions = {},
   ) {
     this.maxElementBytes = options.maxElementBytes ?? 64 * 1024 * 1024;
+    this.lines = options.framing === 'lines';
+    // Lines have no opening bracket: every place between them is where an element may start.
+    this.phase = this.lines ? Phase.Value : Phase.BeforeArray;
   }
 
   /** Scans one chunk; calls the handler for every element that completes in it. */
@@ -98,18 +357,29 @@ export class ArraySplitter {
         continue;
       }
       const c = chunk[i]!;
+      if (this.phase === Phase.Done) {
+        this.skipTrailing(chunk, i);
+        return;
+      }
+      if (this.lines && this.phase === Phase.AfterElement) {
+        // Only blanks may follow an object on its line.
+        if (c === LF) this.phase = Phase.Value;
+        else if (c !== 0x20 && c !== 0x09 && c !== CR) throw this.error(`unexpected ${describe(c)} after row ${this.elements - 1} on its line`, i, n);
+        i++;
+        continue;
+      }
       if (isWhitespace(c)) {
         i++;
         continue;
       }
+      // A UTF-8 byte order mark at the very start is tolerated (some proxies and editors add one).
+      if (c === 0xef && this.bytes - n + i === 0 && chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) {
+        i += 3;
+        continue;
+      }
       switch (this.phase) {
         case Phase.BeforeArray:
-          // A UTF-8 byte order mark before the array is tolerated (some proxies and editors add one).
-          if (c === 0xef && this.bytes - n + i === 0 && chunk[i + 1] === 0xbb && chunk[i + 2] === 0xbf) {
-            i += 3;
-            break;
-          }
-          if (c !== OPEN_BRACKET) throw this.error(`bundle body is not a JSON array (starts with ${describe(c)})`);
+          if (c !== OPEN_BRACKET) throw this.error(`bundle body is not a JSON array (starts with ${describe(c)})`, i, n);
           this.phase = Phase.FirstValueOrEnd;
           i++;
           break;
@@ -120,20 +390,24 @@ export class ArraySplitter {
             i++;
           } else if (c === OPEN_BRACE) {
             this.phase = Phase.InElement;
-            this.hasNewline = false;
-            elemStart = i; // scanElement consumes the '{'
+            this.state = OB;
+            this.stack[0] = OBJ;
+            this.depth = 1;
+            this.flags = 0;
+            this.nonAscii = false;
+            elemStart = i;
+            i++;
           } else {
-            throw this.error(`element ${this.elements} of the bundle is not an object (found ${describe(c)})`);
+            const what = this.lines ? `row ${this.elements}` : `event ${this.elements} of the bundle`;
+            throw this.error(`${what} is not a JSON object (found ${describe(c)})`, i, n);
           }
           break;
         case Phase.AfterElement:
           if (c === COMMA) this.phase = Phase.Value;
           else if (c === CLOSE_BRACKET) this.phase = Phase.Done;
-          else throw this.error(`expected ',' or ']' after element ${this.elements - 1}, found ${describe(c)}`);
+          else throw this.error(`expected ',' or ']' after event ${this.elements - 1}, found ${describe(c)}`, i, n);
           i++;
           break;
-        default:
-          throw this.error(`unexpected ${describe(c)} after the end of the bundle's array`);
       }
     }
     if (this.phase === Phase.InElement) {
@@ -141,101 +415,233 @@ export class ArraySplitter {
       this.pieces.push(rest);
       this.piecesBytes += rest.length;
       if (this.piecesBytes > this.maxElementBytes) {
-        throw this.error(`element ${this.elements} is larger than ${this.maxElementBytes} bytes`);
+        throw this.error(`${this.noun} ${this.elements} is larger than ${this.maxElementBytes} bytes`, n, n);
       }
     }
   }
 
-  /** Call after the last chunk: throws unless the array was closed. */
+  /** Call after the last chunk: throws unless the array was closed (or, for lines, the last row ended). */
   end(): void {
+    if (this.lines) {
+      if (this.phase === Phase.InElement) throw new BundleFormatError(`body ended early, inside row ${this.elements}, at byte ${this.bytes}`);
+      return;
+    }
     if (this.phase !== Phase.Done) {
-      const where = this.phase === Phase.BeforeArray ? 'before the array started' : `after ${this.elements} element(s), inside the array`;
-      throw this.error(`bundle body ended early (${where})`);
+      const where =
+        this.phase === Phase.BeforeArray
+          ? 'before the array started'
+          : this.phase === Phase.InElement
+            ? `inside event ${this.elements}`
+            : `after ${this.elements} event(s), inside the array`;
+      throw new BundleFormatError(`bundle body ended early (${where}) at byte ${this.bytes}`);
     }
   }
 
-  /** Whether the closing `]` has been seen. */
+  /** Whether the closing `]` has been seen (never for lines: NDJSON has no end mark). */
   get done(): boolean {
     return this.phase === Phase.Done;
   }
 
   /**
-   * Scans an element from `i`; returns the index just past its closing brace, or -1 when the
-   * chunk ends first (state is kept for the next chunk).
+   * Runs the automaton over an element from `i`; returns the index just past its closing brace,
+   * or -1 when the chunk ends first (the state is kept for the next chunk). The state lives in
+   * locals while the loop runs, and is written back when it returns.
    */
   private scanElement(chunk: Buffer, i: number): number {
     const n = chunk.length;
+    let state = this.state;
     let depth = this.depth;
     let stack = this.stack;
+    let isKey = this.stringIsKey;
+    let flags = this.flags;
+    let nonAscii = this.nonAscii;
+    if (this.keyStartPending) {
+      this.keyStartPending = false;
+      flags |= keyStartFlag(chunk[i]!);
+    }
     while (i < n) {
-      if (this.inString) {
-        if (this.escapePending) {
-          this.escapePending = false;
-          i++;
-        }
-        // A plain byte loop: JSON strings here are short (keys, ids, URLs), where a native
-        // indexOf call costs more than it saves.
-        let closed = false;
-        while (i < n) {
-          const b = chunk[i++]!;
-          if (b === QUOTE) {
-            closed = true;
-            break;
+      if (state === ST) {
+        // The tight loop: most of a bundle's bytes are inside strings.
+        let kind = 0;
+        while (i < n && (kind = STRING_BYTE[chunk[i]!]!) === 0) i++;
+        if (i === n) break;
+        i++;
+        if (kind === SB_QUOTE) {
+          // Shortcuts for what most often follows (each does what the table would): `":"` or
+          // `":` + a value after a key, `","` after a value string in an object.
+          if (isKey) {
+            state = CO;
+            if (i + 1 < n && chunk[i] === COLON) {
+              i++;
+              state = VA;
+              if (chunk[i] === QUOTE) {
+                i++;
+                state = ST;
+                isKey = false;
+              }
+            }
+          } else {
+            state = OK;
+            if (i + 2 < n && chunk[i] === COMMA && chunk[i + 1] === QUOTE && stack[depth - 1] === OBJ) {
+              i += 2;
+              state = ST;
+              isKey = true;
+              if (depth === 1) flags |= keyStartFlag(chunk[i]!);
+            }
           }
-          if (b === BACKSLASH) {
-            if (i < n) i++;
-            else this.escapePending = true;
-          }
+        } else if (kind === SB_BACKSLASH) {
+          state = ES;
+        } else if (kind === SB_HIGH) {
+          nonAscii = true;
+        } else {
+          throw this.invalid(`a raw control character (${describe(chunk[i - 1]!)}) in a string`, i - 1, n);
         }
-        if (closed) this.inString = false;
         continue;
       }
       const c = chunk[i++]!;
-      if (c === QUOTE) {
-        this.inString = true;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (depth === stack.length) {
-          const bigger = new Uint8Array(stack.length * 2);
-          bigger.set(stack);
-          stack = this.stack = bigger;
+      const next = TABLE[state + CLASS[c]!]!;
+      if (next >= 0) {
+        state = next;
+        if (state === IN || state === FS || state === E3) {
+          // The rest of a run of digits (ids are 16 of them).
+          let d = 0;
+          while (i < n && (d = chunk[i]!) >= 0x30 && d <= 0x39) i++;
         }
-        stack[depth++] = c;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        const open = c === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET;
-        if (depth === 0 || stack[depth - 1] !== open) {
-          this.depth = depth;
-          throw this.error(`mismatched ${describe(c)} in element ${this.elements}`);
-        }
-        depth--;
-        if (depth === 0) {
-          this.depth = 0;
-          return i;
-        }
-      } else if (c === LF || c === CR) {
-        this.hasNewline = true;
+        continue;
+      }
+      switch (next) {
+        case KEY_START:
+          state = ST;
+          isKey = true;
+          if (depth === 1) {
+            if (i < n) flags |= keyStartFlag(chunk[i]!);
+            else this.keyStartPending = true;
+          }
+          break;
+        case STR_START:
+          state = ST;
+          isKey = false;
+          break;
+        case COMMA_NEXT:
+          if (stack[depth - 1] !== OBJ) {
+            state = VA;
+          } else if (i < n && chunk[i] === QUOTE) {
+            // The key that follows (the common case after a number or a literal), as KEY_START does.
+            i++;
+            state = ST;
+            isKey = true;
+            if (depth === 1) {
+              if (i < n) flags |= keyStartFlag(chunk[i]!);
+              else this.keyStartPending = true;
+            }
+          } else {
+            state = KE;
+          }
+          break;
+        case OBJ_OPEN:
+        case ARR_OPEN:
+          if (depth === stack.length) {
+            const bigger = new Uint8Array(stack.length * 2);
+            bigger.set(stack);
+            stack = this.stack = bigger;
+          }
+          stack[depth++] = next === OBJ_OPEN ? OBJ : ARR;
+          state = next === OBJ_OPEN ? OB : AR;
+          break;
+        case OBJ_CLOSE:
+        case ARR_CLOSE:
+          if (stack[depth - 1] !== (next === OBJ_CLOSE ? OBJ : ARR)) throw this.invalid(`a mismatched ${describe(c)}`, i - 1, n);
+          depth--;
+          state = OK;
+          if (depth === 0) {
+            this.save(OK, 0, isKey, flags, nonAscii);
+            return i;
+          }
+          break;
+        case NEWLINE:
+          if (this.lines) throw this.invalid('a line break inside the row (each row must be on one line)', i - 1, n);
+          flags |= ElementFlags.NEWLINE;
+          // A newline ends a number as a space does; elsewhere it is whitespace.
+          if (state >= MI) state = OK;
+          break;
+        default:
+          throw this.invalid(unexpected(state, c), i - 1, n);
       }
     }
-    this.depth = depth;
+    this.save(state, depth, isKey, flags, nonAscii);
     return -1;
+  }
+
+  private save(state: number, depth: number, isKey: boolean, flags: number, nonAscii: boolean): void {
+    this.state = state;
+    this.depth = depth;
+    this.stringIsKey = isKey;
+    this.flags = flags;
+    this.nonAscii = nonAscii;
   }
 
   private finishElement(chunk: Buffer, start: number, end: number): void {
     this.phase = Phase.AfterElement;
     this.elements++;
-    if (this.pieces.length === 0) {
-      this.onElement(chunk, start, end, this.hasNewline);
-      return;
+    let bytes = chunk;
+    if (this.pieces.length > 0) {
+      this.pieces.push(chunk.subarray(0, end));
+      bytes = Buffer.concat(this.pieces);
+      this.pieces = [];
+      this.piecesBytes = 0;
+      start = 0;
+      end = bytes.length;
     }
-    this.pieces.push(chunk.subarray(0, end));
-    const whole = Buffer.concat(this.pieces);
-    this.pieces = [];
-    this.piecesBytes = 0;
-    this.onElement(whole, 0, whole.length, this.hasNewline);
+    // Bytes above 0x7f are rare: check the element's UTF-8 only when it has some (natively, at once).
+    if (this.nonAscii && !isUtf8(bytes.subarray(start, end))) this.flags |= ElementFlags.BAD_UTF8;
+    this.onElement(bytes, start, end, this.flags);
   }
 
-  private error(message: string): BundleFormatError {
-    return new BundleFormatError(`${message} at byte ${this.bytes}`);
+  /** After the array: whitespace and NULs are padding; anything else is counted and ignored. */
+  private skipTrailing(chunk: Buffer, i: number): void {
+    this.bytesAfterArray += chunk.length - i;
+    for (; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (this.trailing !== undefined) {
+        this.trailing.bytes++;
+      } else if (!isWhitespace(c) && c !== 0) {
+        this.trailing = { bytes: 1, first: describe(c) };
+      }
+    }
   }
+
+  /** An element that breaks the JSON grammar. */
+  private invalid(what: string, at: number, n: number): BundleFormatError {
+    return this.error(`${this.noun} ${this.elements} is not valid JSON: ${what}`, at, n);
+  }
+
+  /** What an element is called in messages. */
+  private get noun(): string {
+    return this.lines ? 'row' : 'event';
+  }
+
+  /** `at` is an index in the current chunk of length `n`; the message names the body offset. */
+  private error(message: string, at: number, n: number): BundleFormatError {
+    return new BundleFormatError(`${message} at byte ${this.bytes - n + at} of the body`);
+  }
+}
+
+/** RESERVED_KEY when `b`, the first byte of a top-level key, may start `_sdc_...` (a `_`, or an escape). */
+function keyStartFlag(b: number): number {
+  return b === UNDERSCORE || b === BACKSLASH ? ElementFlags.RESERVED_KEY : 0;
+}
+
+/** What went wrong at byte `c` in `state`, in words. */
+function unexpected(state: number, c: number): string {
+  const found = describe(c);
+  if (state === ES) return `an invalid escape \\${String.fromCharCode(c)}`;
+  if (state >= U1 && state <= U4) return `a \\u escape with ${found} instead of a hex digit`;
+  if (state >= MI && state <= E3) return `a malformed number (${found})`;
+  if (state >= T1) return `a misspelt literal (${found})`;
+  if (state === CO) return `${found} where ':' should follow a key`;
+  if (state === OB || state === KE) return `${found} where a key should start`;
+  if (state === VA || state === AR) return `${found} where a value should start`;
+  return `${found} after a value (a ',' or a closing bracket is missing)`;
 }
 
 function describe(c: number): string {

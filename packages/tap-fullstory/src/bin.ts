@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// tap-fullstory: see README.md and spec/tap.md. All logic lives in cli.ts; this wires it to the process.
-import { runMain } from '@fullstory-singer/singer-core';
+// tap-fullstory: see README.md. All logic lives in cli.ts; this wires it to the process.
+import { installStopSignals, runMain } from '@fullstory-singer/singer-core';
 import { tapMain } from './cli.js';
+
+// The first SIGINT/SIGTERM stops the sync after the current record (its last STATE is printed,
+// exit 130/143); a second one exits at once.
+const stop = installStopSignals();
 
 await runMain(
   (ctx) =>
@@ -10,6 +14,7 @@ await runMain(
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      signal: stop.signal,
     }),
   { name: 'tap-fullstory' },
 );

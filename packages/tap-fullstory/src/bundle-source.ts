@@ -6,7 +6,10 @@ import type { Readable } from 'node:stream';
 import type { BundleRef } from './cursor.js';
 import { Pacer } from './pacer.js';
 
-/** FullStory returns at most this many bundles per `export/list` call (fullstory-api.md §2.1). */
+/**
+ * FullStory returns at most this many bundles per `export/list` call
+ * (https://developer.fullstory.com/server/v1/exports/list-event-exports/).
+ */
 export const LIST_PAGE_SIZE = 20;
 
 /** The part of fullstory-client's ExportClient the tap uses. */
@@ -20,13 +23,16 @@ export interface BundleSourceOptions {
   client: ExportApi;
   downloadsPerMinute: number;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told before a download waits for its slot in the pace, with the wait in ms (to log it). */
+  onWait?: (ms: number) => void;
 }
 
 /** Lists and downloads bundles. */
 export class BundleSource {
   private readonly client: ExportApi;
   private readonly pacer: Pacer;
+  private readonly onWait: ((ms: number) => void) | undefined;
   /** `export/list` calls made. */
   listCalls = 0;
   /** `export/get` calls started. */
@@ -38,6 +44,7 @@ export class BundleSource {
     if (options.now) pacerOptions.now = options.now;
     if (options.sleep) pacerOptions.sleep = options.sleep;
     this.pacer = new Pacer(pacerOptions);
+    this.onWait = options.onWait;
   }
 
   /**
@@ -62,9 +69,12 @@ export class BundleSource {
     return [...found.values()];
   }
 
-  /** Starts the download of bundle `id` once the pace allows: the raw body (maybe gzip). */
-  async open(id: number | bigint): Promise<Readable> {
-    await this.pacer.acquire();
+  /**
+   * Starts the download of bundle `id` once the pace allows: the raw body (maybe gzip). When
+   * `signal` aborts during the wait for the slot, rejects with its reason and downloads nothing.
+   */
+  async open(id: number | bigint, signal?: AbortSignal): Promise<Readable> {
+    await this.pacer.acquire(this.onWait, signal);
     this.downloads++;
     return this.client.downloadBundle(id);
   }

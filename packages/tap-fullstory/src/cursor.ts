@@ -1,5 +1,5 @@
 /**
- * The bundle-aware cursor of the `events` stream (spec/tap.md "The bundle-aware cursor"), as pure
+ * The bundle-aware cursor of a Data Export stream, `events` (README "State and the bundle-aware cursor"), as pure
  * functions: reading the bookmark from a state object (the current shape or the Python tap's
  * legacy one), deciding where listing starts and which bundles to fetch, and building the STATE
  * values written after a checkpoint or a whole bundle.
@@ -10,11 +10,8 @@
  *   "in_progress": {"bundle_id": 8812346, "start": "...", "stop": "...", "offset": 30000}}}}
  * ```
  */
-import { DateTime } from 'luxon';
 import { InputError } from '@fullstory-singer/singer-core';
-
-/** The stream this cursor belongs to (its key under `bookmarks`). */
-export const EVENTS_STREAM = 'events';
+import { isoFromUnix, stateTimestamp, unixFromIso } from './time.js';
 
 /** One export bundle as listed by `export/list`: times in unix seconds. */
 export interface BundleRef {
@@ -45,17 +42,16 @@ export interface EventsCursor {
 /** A bundle to fetch, and how many of its first events to skip (already emitted by an earlier run). */
 export interface PlannedBundle extends BundleRef {
   skip: number;
+  /** True for the bundle the state's `in_progress` names. */
+  fromState: boolean;
 }
 
-/** Unix seconds → `2026-11-20T00:00:00Z`. */
-export function isoFromUnix(seconds: number): string {
-  return DateTime.fromSeconds(seconds, { zone: 'utc' }).toISO({ suppressMilliseconds: true })!;
-}
-
-/** RFC 3339 → unix seconds (fractions dropped), or undefined when not a valid timestamp. */
-export function unixFromIso(iso: string): number | undefined {
-  const dt = DateTime.fromISO(iso, { setZone: true });
-  return dt.isValid ? Math.floor(dt.toSeconds()) : undefined;
+/** What {@link planBundles} decided. */
+export interface BundlePlan {
+  /** The bundles to fetch, in order. */
+  bundles: PlannedBundle[];
+  /** Listed bundles left out because their `Stop` is not after the bookmark (a stale listing). */
+  stale: BundleRef[];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -67,32 +63,45 @@ function isInteger(value: unknown): value is number | bigint {
 }
 
 /**
- * Reads the `events` bookmark from a state object.
+ * Reads the bookmark of `stream` (`events`) from a state object.
  * Accepts the current shape, and the Python tap's legacy `{"events": "<RFC 3339>"}` (also under
- * `bookmarks`), so users can switch taps without a full resync.
+ * `bookmarks`), so users can switch taps without a full resync. A timestamp without a UTC offset
+ * is read as UTC (as the Python tap reads it), never in the local time zone, and `warn` is told.
  * @param source named in errors (the state file path)
  * @throws InputError (exit 3) naming the source and the bad field
  */
-export function readCursor(state: Record<string, unknown>, source = 'state'): EventsCursor {
+export function readCursor(
+  state: Record<string, unknown>,
+  stream: string,
+  source = 'state',
+  warn?: (message: string) => void,
+): EventsCursor {
   const bookmarks = state['bookmarks'];
   if (bookmarks !== undefined && !isObject(bookmarks)) {
     throw new InputError(`${source}: "bookmarks" must be an object`, { source });
   }
-  const raw = bookmarks?.[EVENTS_STREAM] ?? state[EVENTS_STREAM];
+  const raw = bookmarks?.[stream] ?? state[stream];
   if (raw === undefined || raw === null) return {};
   const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark events.${field} must be ${expected}`, { source });
-  if (typeof raw === 'string') {
-    if (unixFromIso(raw) === undefined) throw bad('(legacy)', 'an RFC 3339 timestamp');
-    return { lastBundleStop: raw };
-  }
+    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
+  const timestamp = (value: unknown, field: string): string => {
+    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
+    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
+    return read;
+  };
+  if (typeof raw === 'string') return { lastBundleStop: timestamp(raw, '(legacy)') };
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');
+  if (raw['last_window_end'] !== undefined || (isObject(raw['in_progress']) && raw['in_progress']['window_start'] !== undefined)) {
+    // Windows and bundles do not line up: following the window bookmark would emit some events twice under other keys.
+    throw new InputError(
+      `${source}: bookmark ${stream} was written with source segment_export (it names export windows, not bundles); ` +
+        'set source to segment_export to continue from it, or start from a state without it',
+      { source },
+    );
+  }
   const cursor: EventsCursor = {};
   const stop = raw['last_bundle_stop'];
-  if (stop !== undefined && stop !== null) {
-    if (typeof stop !== 'string' || unixFromIso(stop) === undefined) throw bad('last_bundle_stop', 'an RFC 3339 timestamp');
-    cursor.lastBundleStop = stop;
-  }
+  if (stop !== undefined && stop !== null) cursor.lastBundleStop = timestamp(stop, 'last_bundle_stop');
   const id = raw['last_bundle_id'];
   if (id !== undefined && id !== null) {
     if (!isInteger(id)) throw bad('last_bundle_id', 'an integer');
@@ -103,10 +112,10 @@ export function readCursor(state: Record<string, unknown>, source = 'state'): Ev
     if (!isObject(ip)) throw bad('in_progress', 'an object');
     const { bundle_id: bundleId, start, stop: ipStop, offset } = ip;
     if (!isInteger(bundleId)) throw bad('in_progress.bundle_id', 'an integer');
-    if (typeof start !== 'string' || unixFromIso(start) === undefined) throw bad('in_progress.start', 'an RFC 3339 timestamp');
-    if (typeof ipStop !== 'string' || unixFromIso(ipStop) === undefined) throw bad('in_progress.stop', 'an RFC 3339 timestamp');
+    const startIso = timestamp(start, 'in_progress.start');
+    const stopIso = timestamp(ipStop, 'in_progress.stop');
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw bad('in_progress.offset', 'an integer ≥ 0');
-    cursor.inProgress = { bundleId, start, stop: ipStop, offset };
+    cursor.inProgress = { bundleId, start: startIso, stop: stopIso, offset };
   }
   return cursor;
 }
@@ -124,21 +133,40 @@ export function listStart(cursor: EventsCursor, startDate: string): number {
  * only bundles whose `Start` is before `endSeconds` (when given); the in-progress bundle, if any,
  * is fetched again with its first `offset` events skipped (added from the state if the listing no
  * longer names it).
+ *
+ * The bookmark never goes back: a bundle whose `Stop` is not after the bookmark (nor after the
+ * `Stop` of a bundle planned before it) is left out, whatever the listing said, so a stale or
+ * out-of-order listing can never make the tap emit old bundles again.
  */
-export function planBundles(listed: readonly BundleRef[], cursor: EventsCursor, endSeconds?: number): PlannedBundle[] {
+export function planBundles(listed: readonly BundleRef[], cursor: EventsCursor, endSeconds?: number): BundlePlan {
   const byId = new Map<string, PlannedBundle>();
   for (const b of listed) {
     if (endSeconds !== undefined && b.start >= endSeconds) continue;
-    byId.set(String(b.id), { id: b.id, start: b.start, stop: b.stop, skip: 0 });
+    byId.set(String(b.id), { id: b.id, start: b.start, stop: b.stop, skip: 0, fromState: false });
   }
   const ip = cursor.inProgress;
   if (ip) {
     const key = String(ip.bundleId);
     const found = byId.get(key);
-    if (found) found.skip = ip.offset;
-    else byId.set(key, { id: ip.bundleId, start: unixFromIso(ip.start)!, stop: unixFromIso(ip.stop)!, skip: ip.offset });
+    if (found) {
+      found.skip = ip.offset;
+      found.fromState = true;
+    } else {
+      byId.set(key, { id: ip.bundleId, start: unixFromIso(ip.start)!, stop: unixFromIso(ip.stop)!, skip: ip.offset, fromState: true });
+    }
   }
-  return [...byId.values()].sort((a, b) => a.start - b.start || compareIds(a.id, b.id));
+  const sorted = [...byId.values()].sort((a, b) => a.start - b.start || compareIds(a.id, b.id));
+  const plan: BundlePlan = { bundles: [], stale: [] };
+  let bookmark = cursor.lastBundleStop === undefined ? -Infinity : unixFromIso(cursor.lastBundleStop)!;
+  for (const b of sorted) {
+    if (b.stop <= bookmark) {
+      plan.stale.push({ id: b.id, start: b.start, stop: b.stop });
+      continue;
+    }
+    plan.bundles.push(b);
+    bookmark = b.stop;
+  }
+  return plan;
 }
 
 function compareIds(a: number | bigint, b: number | bigint): number {
@@ -161,14 +189,8 @@ export function checkpoint(cursor: EventsCursor, bundle: BundleRef, offset: numb
   };
 }
 
-/**
- * The full state value to emit: the input state with `bookmarks.events` replaced by `cursor`
- * (other streams' bookmarks and top-level keys are kept; the legacy top-level `events` key is
- * dropped, since the bookmark now lives under `bookmarks`).
- */
-export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCursor): Record<string, unknown> {
-  const { [EVENTS_STREAM]: _legacy, ...rest } = base;
-  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+/** The bookmark object of a cursor, as written in the state. */
+export function bundleBookmark(cursor: EventsCursor): Record<string, unknown> {
   const events: Record<string, unknown> = {};
   if (cursor.lastBundleStop !== undefined) events['last_bundle_stop'] = cursor.lastBundleStop;
   if (cursor.lastBundleId !== undefined) events['last_bundle_id'] = cursor.lastBundleId;
@@ -176,5 +198,16 @@ export function stateWithCursor(base: Record<string, unknown>, cursor: EventsCur
     const ip = cursor.inProgress;
     events['in_progress'] = { bundle_id: ip.bundleId, start: ip.start, stop: ip.stop, offset: ip.offset };
   }
-  return { ...rest, bookmarks: { ...bookmarks, [EVENTS_STREAM]: events } };
+  return events;
+}
+
+/**
+ * The full state value to emit: the input state with `bookmarks.<stream>` replaced by `bookmark`
+ * (other streams' bookmarks and top-level keys are kept; the Python tap's legacy top-level key of
+ * the stream is dropped, since the bookmark now lives under `bookmarks`). Both cursors write through it.
+ */
+export function stateWithBookmark(base: Record<string, unknown>, stream: string, bookmark: Record<string, unknown>): Record<string, unknown> {
+  const { [stream]: _legacy, ...rest } = base;
+  const bookmarks = isObject(rest['bookmarks']) ? rest['bookmarks'] : {};
+  return { ...rest, bookmarks: { ...bookmarks, [stream]: bookmark } };
 }

@@ -1,19 +1,24 @@
 /**
- * Discovery and selection of the `events` stream: the catalog `--discover` prints, and what a
- * `--catalog` selects (spec/tap.md "Stream events").
+ * Discovery and selection, for every stream of the configured source (streams/registry.ts): the
+ * catalog `--discover` prints, and what a `--catalog` selects (spec/tap.md "Stream events").
  */
-import { loadSchema } from '@fullstory-singer/schemas';
 import { isStreamSelected, selectedFields, standardMetadata } from '@fullstory-singer/singer-core';
 import type { Catalog, CatalogEntry, JsonSchema } from '@fullstory-singer/singer-core';
-import { EVENTS_STREAM } from './cursor.js';
-import { EVENTS_KEY_PROPERTIES } from './sync.js';
+import { streamSchema, streamsOf } from './streams/registry.js';
+import type { Source, StreamDefinition } from './streams/types.js';
 
-/** The replication key-like field that is always emitted with the keys. */
-const ALWAYS_EMITTED = [...EVENTS_KEY_PROPERTIES, 'EventStart'];
+/** What a sync emits of one selected stream. */
+export interface StreamSelection<S extends StreamDefinition = StreamDefinition> {
+  stream: S;
+  /** The SCHEMA message body: the stream schema without the dropped fields. */
+  schema: JsonSchema;
+  /** Documented fields to leave out of every record. */
+  dropFields: Set<string>;
+}
 
-/** The events stream's JSON Schema (`schemas/streams/events.json`). */
-export function eventsSchema(): JsonSchema {
-  return loadSchema('streams/events.json');
+/** Fields emitted whatever the catalog says: the tap's key fields, the key properties and the stream's automatic fields. */
+function alwaysEmitted(stream: StreamDefinition): string[] {
+  return [stream.keys.id, stream.keys.index, ...stream.keyProperties, ...stream.automaticFields];
 }
 
 function propertiesOf(schema: JsonSchema): Record<string, unknown> {
@@ -21,18 +26,14 @@ function propertiesOf(schema: JsonSchema): Record<string, unknown> {
   return typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {};
 }
 
-/**
- * The catalog: one stream, `events`, INCREMENTAL, keyed by `_sdc_bundle_id` + `_sdc_bundle_index`.
- * Keys and `EventStart` are `automatic`; every other field is `available` and
- * `selected-by-default`, so selecting the stream alone emits every field.
- */
-export function discoverCatalog(): Catalog {
-  const schema = eventsSchema();
+/** The catalog entry of one stream, INCREMENTAL; every field not always emitted is `available` and `selected-by-default`. */
+function catalogEntry(stream: StreamDefinition): CatalogEntry {
+  const schema = streamSchema(stream);
   const metadata = standardMetadata({
     schema,
-    keyProperties: EVENTS_KEY_PROPERTIES,
+    keyProperties: [...stream.keyProperties],
     replicationMethod: 'INCREMENTAL',
-    automaticFields: ['EventStart'],
+    automaticFields: alwaysEmitted(stream),
   });
   for (const entry of metadata) {
     if (entry.breadcrumb.length === 2 && entry.metadata['inclusion'] === 'available') {
@@ -40,44 +41,44 @@ export function discoverCatalog(): Catalog {
     }
   }
   return {
-    streams: [
-      {
-        tap_stream_id: EVENTS_STREAM,
-        stream: EVENTS_STREAM,
-        schema,
-        key_properties: EVENTS_KEY_PROPERTIES,
-        replication_method: 'INCREMENTAL',
-        metadata,
-      },
-    ],
+    tap_stream_id: stream.name,
+    stream: stream.name,
+    schema,
+    key_properties: [...stream.keyProperties],
+    replication_method: 'INCREMENTAL',
+    metadata,
   };
 }
 
-/** What a sync emits for the events stream. */
-export interface Selection {
-  selected: boolean;
-  /** The SCHEMA message body: the stream schema without the dropped fields. */
-  schema: JsonSchema;
-  /** Documented fields to leave out of every record. */
-  dropFields: Set<string>;
+/**
+ * The catalog of a source's streams. Selecting a stream alone emits every field; the key fields
+ * and each stream's automatic fields are `automatic`.
+ */
+export function discoverCatalog(source: Source): Catalog {
+  return { streams: streamsOf(source).map(catalogEntry) };
 }
 
 /**
- * Applies a catalog (or none: everything) to the events stream. Only documented fields (the
- * schema's `properties`) can be deselected; custom variables and other undocumented keys are
- * passed through whenever the stream is selected.
+ * Applies a catalog (or none: everything) to a source's streams; returns the selected ones in sync
+ * order. Only documented fields (the schema's `properties`) can be deselected; custom variables and
+ * other undocumented keys are passed through whenever the stream is selected.
  */
-export function resolveSelection(catalog: Catalog | undefined): Selection {
-  const schema = eventsSchema();
-  if (!catalog) return { selected: true, schema, dropFields: new Set() };
-  const entry: CatalogEntry | undefined = catalog.streams.find(
-    (s) => s.tap_stream_id === EVENTS_STREAM || s.stream === EVENTS_STREAM,
-  );
-  if (!entry || !isStreamSelected(entry)) return { selected: false, schema, dropFields: new Set() };
-  const keep = selectedFields(entry);
-  const properties = propertiesOf(schema);
-  const dropFields = new Set(Object.keys(properties).filter((f) => !keep.has(f) && !ALWAYS_EMITTED.includes(f)));
-  if (dropFields.size === 0) return { selected: true, schema, dropFields };
-  const narrowed = Object.fromEntries(Object.entries(properties).filter(([f]) => !dropFields.has(f)));
-  return { selected: true, schema: { ...schema, properties: narrowed }, dropFields };
+export function selectStreams(source: Source, catalog: Catalog | undefined): StreamSelection[] {
+  const selections: StreamSelection[] = [];
+  for (const stream of streamsOf(source)) {
+    const schema = streamSchema(stream);
+    if (!catalog) {
+      selections.push({ stream, schema, dropFields: new Set() });
+      continue;
+    }
+    const entry = catalog.streams.find((s) => s.tap_stream_id === stream.name || s.stream === stream.name);
+    if (!entry || !isStreamSelected(entry)) continue;
+    const keep = selectedFields(entry);
+    const always = alwaysEmitted(stream);
+    const properties = propertiesOf(schema);
+    const dropFields = new Set(Object.keys(properties).filter((f) => !keep.has(f) && !always.includes(f)));
+    const narrowed = Object.fromEntries(Object.entries(properties).filter(([f]) => !dropFields.has(f)));
+    selections.push({ stream, schema: dropFields.size === 0 ? schema : { ...schema, properties: narrowed }, dropFields });
+  }
+  return selections;
 }

@@ -1,69 +1,33 @@
 /**
- * The sync of the `events` stream: list bundles from the cursor, then for each bundle in order
- * download → decode → split → RECORD lines, with mid-bundle checkpoints and a STATE after each
- * bundle emitted whole (spec/tap.md "The bundle-aware cursor").
+ * The sync of a Data Export stream (`events`): list bundles from the cursor, then for each bundle in
+ * order download → decode → split and validate → RECORD lines (body-records.ts), with mid-bundle
+ * checkpoints and a STATE after each bundle emitted whole (README "State and the bundle-aware cursor").
  *
- * Failure rule: a bundle body that breaks off, stalls, or turns out truncated or corrupt is
- * downloaded again (up to `maxRetries` times, with backoff) and the events already emitted in this
- * run are skipped, so nothing is emitted twice within a run; the cursor never passes a bundle that
- * was not emitted whole. Giving up is an UnavailableError (exit 5).
+ * Failure and stop rules: see body-records.ts. The cursor never passes a bundle that was not
+ * emitted whole; a stop writes a STATE that covers exactly the records written so far and throws
+ * the signal's StopRequested.
  */
 import type { Readable } from 'node:stream';
-import { schemaMessage, stateMessage, UnavailableError, isSingerError } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Logger } from '@fullstory-singer/singer-core';
-import { BodyInterruptedError, backoffDelay, isRetryableNetworkError } from '@fullstory-singer/fullstory-client';
-import { ArraySplitter, BundleFormatError } from './array-splitter.js';
+import { InputError, StopRequested, schemaMessage, stateMessage } from '@fullstory-singer/singer-core';
+import type { Logger } from '@fullstory-singer/singer-core';
+import { ApiError } from '@fullstory-singer/fullstory-client';
+import { ArraySplitter } from './array-splitter.js';
+import { emitBody, untilStopped, type SyncCommonOptions } from './body-records.js';
 import type { BundleSource } from './bundle-source.js';
-import {
-  EVENTS_STREAM,
-  checkpoint,
-  completeBundle,
-  listStart,
-  planBundles,
-  readCursor,
-  stateWithCursor,
-  unixFromIso,
-} from './cursor.js';
+import { bundleBookmark, checkpoint, completeBundle, listStart, planBundles, readCursor, stateWithBookmark } from './cursor.js';
 import type { EventsCursor, PlannedBundle } from './cursor.js';
-import { decodeBody, isZlibError } from './decode-body.js';
+import type { StreamSelection } from './discovery.js';
 import type { RecordWriter } from './record-writer.js';
+import type { BundleStreamDefinition } from './streams/types.js';
+import { isoFromUnix, unixFromIso } from './time.js';
 
-/** Key fields of the events stream: together they name one event exactly. */
-export const EVENTS_KEY_PROPERTIES = ['_sdc_bundle_id', '_sdc_bundle_index'];
-
-/** Where progress lines go (singer-core's ProgressReporter fits). */
-export interface ProgressSink {
-  update(text: string): void;
-  done(text?: string): void;
-}
-
-/** Everything {@link syncEvents} needs; clients, clock and writer are passed in. */
-export interface SyncOptions {
+/** Everything {@link syncBundles} needs. */
+export interface SyncOptions extends SyncCommonOptions {
   source: BundleSource;
-  writer: RecordWriter;
-  logger: Logger;
-  progress?: ProgressSink;
-  /** The input state (from `--state`), `{}` when none. */
-  state: Record<string, unknown>;
-  /** Named in errors about the state (the state file path). */
-  stateSource?: string;
-  startDate: string;
-  endDate?: string;
-  stateEveryRecords: number;
-  /** Re-downloads of one bundle after a broken, truncated or corrupt body, before giving up. */
-  maxRetries: number;
-  /** Whether the catalog selects the stream (true without a catalog). */
-  selected: boolean;
-  /** The SCHEMA message body (already narrowed to the selected fields). */
-  schema: JsonSchema;
-  /** Top-level fields not to emit (deselected in the catalog). */
-  dropFields?: ReadonlySet<string>;
-  /** Clock for `time_extracted` and throughput (default: the real one). */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  /** First backoff step between re-downloads of a bundle, ms (default 1000). */
-  backoffBaseMs?: number;
+  /** The stream's definition (for its bookmark, also when not selected). */
+  stream: BundleStreamDefinition;
+  /** What the catalog selected of the stream; undefined when it does not select it. */
+  selection: StreamSelection<BundleStreamDefinition> | undefined;
 }
 
 /** What a sync did. */
@@ -77,65 +41,98 @@ export interface SyncSummary {
 }
 
 /** Runs the sync; resolves when every message is written. Throws SingerErrors (see module comment). */
-export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
-  const { source, writer, logger, state } = options;
+export async function syncBundles(options: SyncOptions): Promise<SyncSummary> {
+  const { source, writer, logger, state, signal, stream } = options;
   const now = options.now ?? Date.now;
-  let cursor: EventsCursor = readCursor(state, options.stateSource);
+  const stateName = options.stateSource ?? 'state';
+  let cursor: EventsCursor = readCursor(state, stream.name, stateName, (message) => logger.warn(message));
   const emitState = (): Record<string, unknown> => {
-    const value = stateWithCursor(state, cursor);
+    const value = stateWithBookmark(state, stream.name, bundleBookmark(cursor));
     writer.writeMessage(stateMessage(value));
     return value;
   };
   const summary: SyncSummary = { bundles: 0, records: 0, bytes: 0, state };
+  const selection = options.selection;
 
-  if (!options.selected) {
-    logger.info('stream events is not selected in the catalog; nothing to sync');
+  if (!selection) {
+    logger.info(`stream ${stream.name} is not selected in the catalog; nothing to sync`);
     summary.state = emitState();
     await writer.flush();
     return summary;
   }
+  logResumePoint(logger, cursor, options);
 
-  writer.writeMessage(schemaMessage(EVENTS_STREAM, options.schema, EVENTS_KEY_PROPERTIES));
+  writer.writeMessage(schemaMessage(stream.name, selection.schema, [...stream.keyProperties]));
   const endSeconds = options.endDate === undefined ? undefined : unixFromIso(options.endDate);
-  const listed = await source.list(listStart(cursor, options.startDate), endSeconds);
-  const plan = planBundles(listed, cursor, endSeconds);
-  logger.info(`found ${plan.length} bundle(s) to sync`, { listed: listed.length, list_calls: source.listCalls });
-
+  let plan: PlannedBundle[] = [];
   const started = now();
   // The next bundle's download starts while the current one is emitted (within the pace).
   let prefetched: Promise<Readable> | undefined;
   const prefetch = (bundle: PlannedBundle | undefined): void => {
-    prefetched = bundle === undefined ? undefined : openQuietly(source, bundle.id);
+    prefetched = bundle === undefined ? undefined : openQuietly(source, bundle.id, signal);
   };
   try {
+    const listed = await untilStopped(source.list(listStart(cursor, options.startDate), endSeconds), signal);
+    const planned = planBundles(listed, cursor, endSeconds);
+    plan = planned.bundles;
+    if (planned.stale.length > 0) {
+      logger.warn(
+        `export/list answered ${planned.stale.length} bundle(s) that end no later than the bookmark or an earlier bundle ` +
+          `(ids ${planned.stale.map((b) => String(b.id)).join(', ')}): skipped, so the bookmark never goes back`,
+      );
+    }
+    logger.info(`found ${plan.length} bundle(s) to sync`, { listed: listed.length, list_calls: source.listCalls });
     prefetch(plan[0]);
     for (let k = 0; k < plan.length; k++) {
       const bundle = plan[k]!;
-      const opening = prefetched!;
-      const records = await emitBundle(bundle, opening, () => prefetch(plan[k + 1]), {
+      const first = prefetched!;
+      const emitted = await emitBody({
         ...options,
-        now,
+        label: `bundle ${bundle.id}`,
+        noun: 'event',
+        open: (attempt) => (attempt === 0 ? first : source.open(bundle.id, signal)),
+        splitter: (onElement) => new ArraySplitter(onElement),
+        context: {
+          stream: stream.name,
+          keys: stream.keys,
+          origin: bundle.id,
+          timeExtracted: new Date(now()).toISOString(),
+          ...(selection.dropFields.size > 0 ? { dropFields: selection.dropFields } : {}),
+        },
+        skip: bundle.skip,
+        onStarted: () => prefetch(plan[k + 1]),
         onCheckpoint: (offset) => {
           cursor = checkpoint(cursor, bundle, offset);
           emitState();
         },
+        onStopAt: (offset) => {
+          cursor = checkpoint(cursor, bundle, offset);
+        },
+        explain: (err) => (bundle.fromState && err instanceof ApiError && err.status === 404 ? goneFromState(stream.name, bundle, stateName) : undefined),
         onProgress: (bundleRecords, bytes) => {
           const seconds = Math.max((now() - started) / 1000, 0.001);
           const mb = (summary.bytes + bytes) / 1e6;
           options.progress?.update(
-            `events: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
+            `${stream.name}: bundle ${k + 1} of ${plan.length}, ${summary.records + bundleRecords} records, ${(mb / seconds).toFixed(1)} MB/s`,
+            { done: k, total: plan.length },
           );
         },
       });
       summary.bundles++;
-      summary.records += records.records;
-      summary.bytes += records.bytes;
+      summary.records += emitted.records;
+      summary.bytes += emitted.bytes;
       cursor = completeBundle(bundle);
       summary.state = emitState();
       await writer.flush();
-      logger.metric('counter', 'record_count', records.records, { stream: EVENTS_STREAM, bundle_id: String(bundle.id) });
+      logger.metric('counter', 'record_count', emitted.records, { stream: stream.name, bundle_id: String(bundle.id) });
     }
   } catch (err) {
+    if (signal?.aborted) {
+      // The last line on stdout is a STATE covering exactly the records before it.
+      summary.state = emitState();
+      await writer.flush().catch(() => undefined);
+      throw stopped(signal.reason, writer);
+    }
     // Whatever was emitted (records and checkpoints) still goes out, so a rerun resumes from the last checkpoint.
     await writer.flush().catch(() => undefined);
     throw err;
@@ -150,14 +147,40 @@ export async function syncEvents(options: SyncOptions): Promise<SyncSummary> {
   await writer.flush();
   const seconds = Math.max((now() - started) / 1000, 0.001);
   options.progress?.done(
-    `events: ${summary.bundles} bundle(s), ${summary.records} records, ${(summary.bytes / 1e6 / seconds).toFixed(1)} MB/s`,
+    `${stream.name}: ${summary.bundles} bundle(s), ${summary.records} records, ${(summary.bytes / 1e6 / seconds).toFixed(1)} MB/s`,
   );
   return summary;
 }
 
+/** The error a stop ends the run with: the signal's, saying how far the run got (runMain prints it as the last line). */
+export function stopped(reason: unknown, writer: RecordWriter): unknown {
+  if (!(reason instanceof StopRequested)) return reason;
+  return new StopRequested(reason.signal, `${reason.message}: stopped after ${writer.records} record(s); the last STATE printed covers every one of them`);
+}
+
+/** One INFO line saying where this run starts: the bookmark (and checkpoint) of the state, or start_date. */
+function logResumePoint(logger: Logger, cursor: EventsCursor, options: SyncOptions): void {
+  const ip = cursor.inProgress;
+  const name = options.stream.name;
+  if (cursor.lastBundleStop === undefined && ip === undefined) {
+    if (options.stateSource !== undefined) {
+      logger.warn(`state file ${options.stateSource} holds no bookmark for ${name}: a full sync from start_date ${options.startDate}`);
+    } else {
+      logger.info(`no state: syncing from start_date ${options.startDate}`);
+    }
+    return;
+  }
+  const after =
+    cursor.lastBundleStop === undefined
+      ? `start_date ${options.startDate}`
+      : `bundle ${cursor.lastBundleId === undefined ? '(id not recorded)' : String(cursor.lastBundleId)} (last_bundle_stop ${cursor.lastBundleStop})`;
+  const mid = ip === undefined ? '' : `; bundle ${String(ip.bundleId)} again from event ${ip.offset} (in_progress)`;
+  logger.info(`resuming from the state: after ${after}${mid}`);
+}
+
 /** Opens a download in the background; its failure is seen when it is awaited, never as an unhandled rejection. */
-function openQuietly(source: BundleSource, id: number | bigint): Promise<Readable> {
-  const opening = source.open(id).then((body) => {
+function openQuietly(source: BundleSource, id: number | bigint, signal: AbortSignal | undefined): Promise<Readable> {
+  const opening = source.open(id, signal).then((body) => {
     // A body that breaks before we read it must not be an uncaught 'error' event; the iteration still sees it.
     body.on('error', () => undefined);
     return body;
@@ -166,99 +189,13 @@ function openQuietly(source: BundleSource, id: number | bigint): Promise<Readabl
   return opening;
 }
 
-interface EmitOptions extends SyncOptions {
-  now: () => number;
-  onCheckpoint: (offset: number) => void;
-  onProgress: (records: number, bytes: number) => void;
-}
-
-/** True for failures of a bundle body that another download may cure. */
-export function isBundleRetryable(err: unknown): boolean {
-  if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || isZlibError(err)) return true;
-  // Other SingerErrors (auth, refusals, retries exhausted before the response started) are final.
-  return !isSingerError(err) && isRetryableNetworkError(err);
-}
-
-/**
- * Emits one bundle whole, skipping its first `bundle.skip` events; re-downloads on retryable
- * failures. `startNext` is called once this bundle's body has started, to prefetch the next one.
- */
-async function emitBundle(
-  bundle: PlannedBundle,
-  firstOpen: Promise<Readable>,
-  startNext: () => void,
-  options: EmitOptions,
-): Promise<{ records: number; bytes: number }> {
-  const { writer, logger, stateEveryRecords: every } = options;
-  writer.startBundle({
-    stream: EVENTS_STREAM,
-    bundleId: bundle.id,
-    timeExtracted: new Date(options.now()).toISOString(),
-    ...(options.dropFields ? { dropFields: options.dropFields } : {}),
-  });
-  let skip = bundle.skip;
-  if (skip > 0) logger.info(`resuming bundle ${bundle.id} after its first ${skip} events (from the state)`);
-  let records = 0;
-  let bytes = 0;
-  let pendingCheckpoint = -1;
-  let nextStarted = false;
-  for (let attempt = 0; ; attempt++) {
-    let index = 0;
-    const splitter = new ArraySplitter((chunk, start, end, hasNewline) => {
-      const i = index++;
-      if (i < skip) return;
-      // The checkpoint after record i-1 is written just before record i, so the bundle's last
-      // record is followed by the whole-bundle STATE rather than a redundant checkpoint.
-      if (pendingCheckpoint >= 0) {
-        options.onCheckpoint(pendingCheckpoint);
-        pendingCheckpoint = -1;
-      }
-      writer.writeEvent(i, chunk, start, end, hasNewline);
-      records++;
-      if ((i + 1) % every === 0) pendingCheckpoint = i + 1;
-    });
-    try {
-      const body = attempt === 0 ? await firstOpen : await options.source.open(bundle.id);
-      if (!nextStarted) {
-        nextStarted = true;
-        startNext();
-      }
-      for await (const chunk of decodeBody(body)) {
-        splitter.push(chunk);
-        await writer.drain();
-        options.onProgress(records, bytes + splitter.bytes);
-      }
-      splitter.end();
-      bytes += splitter.bytes;
-      if (index < skip) {
-        logger.warn(`bundle ${bundle.id} has ${index} events, fewer than the ${skip} already emitted; nothing more to emit from it`);
-      }
-      return { records, bytes };
-    } catch (err) {
-      bytes += splitter.bytes;
-      if (!isBundleRetryable(err)) throw err;
-      skip = Math.max(skip, index);
-      const reason = (err as Error).message;
-      if (attempt >= options.maxRetries) {
-        throw new UnavailableError(
-          `bundle ${bundle.id} did not arrive whole after ${attempt + 1} download(s): ${reason}`,
-          { cause: err },
-        );
-      }
-      const wait = backoffDelay(attempt, {
-        ...(options.backoffBaseMs !== undefined ? { baseMs: options.backoffBaseMs } : {}),
-        ...(options.random ? { random: options.random } : {}),
-      });
-      logger.warn(`bundle ${bundle.id} broke off after ${index} events; downloading it again`, {
-        reason,
-        attempt: attempt + 1,
-        wait_ms: wait,
-      });
-      await (options.sleep ?? defaultSleep)(wait);
-    }
-  }
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The in-progress bundle of the state no longer exists (404): exit 3, saying how to go on. */
+function goneFromState(stream: string, bundle: PlannedBundle, stateName: string): InputError {
+  const window = `${isoFromUnix(bundle.start)} to ${isoFromUnix(bundle.stop)}`;
+  return new InputError(
+    `${stateName}: bookmark ${stream}.in_progress names bundle ${bundle.id} (${window}), which FullStory no longer ` +
+      `serves (404, e.g. past its retention). To go on without the rest of it, remove "in_progress" from ` +
+      `bookmarks.${stream} in the state: the tap then resumes after last_bundle_stop`,
+    { source: stateName },
+  );
 }

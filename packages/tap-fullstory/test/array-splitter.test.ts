@@ -1,11 +1,12 @@
 import { describe, it, expect } from '@jest/globals';
-import { ArraySplitter, BundleFormatError } from '../src/array-splitter.js';
+import { mulberry32 } from 'fullstory-sandbox';
+import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-splitter.js';
 
-/** Splits `body` into chunks at the given cut points and returns each element's text and newline flag. */
-function split(body: string | Buffer, cuts: number[] = []): Array<{ text: string; nl: boolean }> {
+/** Splits `body` into chunks at the given cut points and returns each element's text and flags. */
+function split(body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const out: Array<{ text: string; nl: boolean }> = [];
-  const s = new ArraySplitter((chunk, start, end, nl) => out.push({ text: chunk.toString('utf8', start, end), nl }));
+  const out: Array<{ text: string; flags: number }> = [];
+  const s = new ArraySplitter((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
   let prev = 0;
   for (const cut of [...cuts, bytes.length]) {
     s.push(bytes.subarray(prev, cut));
@@ -15,64 +16,178 @@ function split(body: string | Buffer, cuts: number[] = []): Array<{ text: string
   return out;
 }
 
+/** Whether JSON.parse takes `body` as an array of objects: the verdict the splitter must agree with. */
+function jsonVerdict(body: string): boolean {
+  try {
+    const value: unknown = JSON.parse(body);
+    return Array.isArray(value) && value.every((e) => typeof e === 'object' && e !== null && !Array.isArray(e));
+  } catch {
+    return false;
+  }
+}
+
+/** Accepted with nothing but whitespace after the array (other trailing bytes are ignored, not valid JSON). */
+function splitterVerdict(body: string, cuts: number[] = []): boolean {
+  const bytes = Buffer.from(body);
+  const s = new ArraySplitter(() => undefined);
+  try {
+    let prev = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      s.push(bytes.subarray(prev, cut));
+      prev = cut;
+    }
+    s.end();
+    return s.trailing === undefined;
+  } catch (err) {
+    if (!(err instanceof BundleFormatError)) throw err;
+    return false;
+  }
+}
+
 describe('ArraySplitter', () => {
   it('yields the raw bytes of each element, untouched', () => {
-    const body = '[{"a":1,"b":"x"},{"big":9007199254740993,"n":[1,{"c":2}]}]';
-    expect(split(body).map((e) => e.text)).toEqual(['{"a":1,"b":"x"}', '{"big":9007199254740993,"n":[1,{"c":2}]}']);
+    const body = '[{"a":1,"b":"x"},{"big":9007199254740993,"n":[1,{"c":2}],"f":-0.5e+10,"t":true,"z":false,"u":null}]';
+    expect(split(body).map((e) => e.text)).toEqual([
+      '{"a":1,"b":"x"}',
+      '{"big":9007199254740993,"n":[1,{"c":2}],"f":-0.5e+10,"t":true,"z":false,"u":null}',
+    ]);
+    expect(split(body).map((e) => e.flags)).toEqual([0, 0]);
   });
 
   it('handles an empty array, empty objects and whitespace anywhere', () => {
     expect(split(' \n[ ]\n ')).toEqual([]);
     expect(split('[ {} ,\t{ }\n]').map((e) => e.text)).toEqual(['{}', '{ }']);
+    expect(split('[{ "a" : [ 1 , 2 ] , "b" :{ } }]').map((e) => e.text)).toEqual(['{ "a" : [ 1 , 2 ] , "b" :{ } }']);
   });
 
   it('ignores brackets, braces and escaped quotes inside strings', () => {
-    const body = '[{"s":"a]}{[\\"\\\\","t":"\\\\"},{"u":"\\u005d"}]';
+    const body = '[{"s":"a]}{[\\"\\\\","t":"\\\\"},{"u":"\\u005d\\/\\b\\f\\n\\r\\t"}]';
     const parsed = split(body).map((e) => JSON.parse(e.text) as unknown);
-    expect(parsed).toEqual([{ s: 'a]}{["\\', t: '\\' }, { u: ']' }]);
+    expect(parsed).toEqual([{ s: 'a]}{["\\', t: '\\' }, { u: ']/\b\f\n\r\t' }]);
   });
 
   it('gives the same elements whatever the chunk boundaries (every cut point)', () => {
     const events = [
-      { a: 'x\\"y', b: [1, 2, { c: '}' }], d: 'é€😀' },
+      { a: 'x\\"y', b: [1, 2, { c: '}' }], d: 'é€😀', n: -12.5e-3, t: true },
       {},
-      { e: '\\\\', f: null, g: true },
-      { h: 'quote " and backslash \\ at end\\' },
+      { e: '\\\\', f: null, g: false, h: [] },
+      { h: 'quote " and backslash \\ at end\\', _x: 0, u: '\u0001' },
     ];
     const body = Buffer.from(`[ ${events.map((e) => JSON.stringify(e)).join(' , ')} ]`);
-    const whole = split(body).map((e) => e.text);
-    expect(whole.map((t) => JSON.parse(t) as unknown)).toEqual(events);
+    const whole = split(body);
+    expect(whole.map((e) => JSON.parse(e.text) as unknown)).toEqual(events);
     for (let cut = 1; cut < body.length; cut++) {
-      expect(split(body, [cut]).map((e) => e.text)).toEqual(whole);
+      expect(split(body, [cut])).toEqual(whole);
     }
     // and byte-at-a-time
-    expect(split(body, Array.from({ length: body.length - 1 }, (_, i) => i + 1)).map((e) => e.text)).toEqual(whole);
+    expect(split(body, Array.from({ length: body.length - 1 }, (_, i) => i + 1))).toEqual(whole);
   });
 
   it('tolerates a UTF-8 byte order mark before the array', () => {
     expect(split(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"a":1}]')])).map((e) => e.text)).toEqual(['{"a":1}']);
   });
 
-  it('flags elements with newlines between tokens (pretty-printed bodies)', () => {
+  it('flags newlines between tokens, top-level keys that may be key fields, and bytes that are not UTF-8', () => {
     const out = split('[\n  {\n    "a": 1\n  },\n  {"b": 2}\n]');
-    expect(out.map((e) => e.nl)).toEqual([true, false]);
+    expect(out.map((e) => e.flags)).toEqual([ElementFlags.NEWLINE, 0]);
     expect(JSON.parse(out[0]!.text)).toEqual({ a: 1 });
+    // A top-level key starting with '_' or an escape; a nested one does not count.
+    expect(split('[{"_sdc_bundle_index":1},{"\\u005fx":1},{"a":{"_b":1}},{"a":1,"_c":2}]').map((e) => e.flags)).toEqual([
+      ElementFlags.RESERVED_KEY,
+      ElementFlags.RESERVED_KEY,
+      0,
+      ElementFlags.RESERVED_KEY,
+    ]);
+    // Wherever the chunk boundary falls (the key's first byte in the next chunk included).
+    const body = '[{"a":1,"_b":2}]';
+    for (let cut = 1; cut < body.length; cut++) expect(split(body, [cut])[0]!.flags).toBe(ElementFlags.RESERVED_KEY);
+    const bad = Buffer.concat([Buffer.from('[{"a":"x'), Buffer.from([0xff, 0xfe]), Buffer.from('"},{"b":"é"}]')]);
+    expect(split(bad).map((e) => e.flags)).toEqual([ElementFlags.BAD_UTF8, 0]);
   });
 
   it.each([
     ['', /ended early \(before the array started\)/],
     ['{"a":1}', /not a JSON array/],
-    ['[{"a":1},', /ended early \(after 1 element/],
+    ['[{"a":1},', /ended early \(after 1 event\(s\), inside the array\)/],
     ['[{"a":1}', /ended early/],
-    ['[{"a":"unterminated', /ended early/],
-    ['[1,2]', /element 0 of the bundle is not an object/],
-    ['[{"a":1} {"b":2}]', /expected ',' or '\]' after element 0/],
-    ['[{"a":[1}]', /mismatched '}'/],
-    ['[{"a":1}] x', /after the end/],
-    ['[{"a":1},]', /element 1 of the bundle is not an object/],
+    ['[{"a":"unterminated', /ended early \(inside event 0\)/],
+    ['[1,2]', /event 0 of the bundle is not a JSON object/],
+    ['[{"a":1} {"b":2}]', /expected ',' or '\]' after event 0/],
+    ['[{"a":[1}]', /event 0 is not valid JSON: a mismatched '}'/],
+    ['[{"a":1},]', /event 1 of the bundle is not a JSON object/],
+    ['[{},{"a":tru}]', /event 1 is not valid JSON: a misspelt literal \('}'\) at byte 12 of the body/],
+    ['[{"a":1 "b":2}]', /event 0 is not valid JSON: '"' after a value/],
+    ['[{"a" 1}]', /':' should follow a key/],
+    ['[{"a":}]', /'}' where a value should start/],
+    ['[{"a":1,}]', /'}' where a key should start/],
+    ['[{1:2}]', /'1' where a key should start/],
+    ['[{"a":01}]', /a malformed number/],
+    ['[{"a":1.}]', /a malformed number/],
+    ['[{"a":-}]', /a malformed number/],
+    ['[{"a":1e}]', /a malformed number/],
+    ['[{"a":+1}]', /'\+' where a value should start/],
+    ['[{"a":"\\x"}]', /an invalid escape \\x/],
+    ['[{"a":"\\u12g4"}]', /a \\u escape with 'g'/],
+    ['[{"a":"line\nbreak"}]', /a raw control character \(byte 0x0a\) in a string/],
+    ['[{"a":"tab\there"}]', /a raw control character \(byte 0x09\)/],
+    ['[{"a":[1,]}]', /'\]' where a value should start/],
+    ['[{"a":nul}]', /misspelt literal/],
+    ['[{"a":True}]', /'T' where a value should start/],
   ])('rejects %j', (body, message) => {
     expect(() => split(body)).toThrow(BundleFormatError);
     expect(() => split(body)).toThrow(message);
+  });
+
+  it('agrees with JSON.parse on thousands of mutated bodies, wherever the chunks are cut', () => {
+    const random = mulberry32(20261201);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const seeds = [
+      '[{"IndvId":9007199254740993,"EventType":"click","PageUrl":"https://x.example/a?b=\\"c\\"","n":[1,2.5,-3e-2,{"d":null}],"t":true,"f":false}]',
+      '[{"a":{"b":{"c":[[],[{}],"\\u00e9\\n"]}}},{"_sdc_bundle_index":0,"x":""}]',
+      '[ { "a" : 1 } , { } ]',
+    ];
+    const alphabet = ['{', '}', '[', ']', ':', ',', '"', '\\', '0', '1', '-', '+', '.', 'e', 'E', 't', 'r', 'u', 'n', 'l', 'f', 'a', 's', ' ', '\n', '\t', 'x', '\u0001'];
+    let disagreements = 0;
+    let rejected = 0;
+    for (let round = 0; round < 4000; round++) {
+      let body = pick(seeds);
+      for (let edits = 1 + Math.floor(random() * 2); edits > 0; edits--) {
+        const at = Math.floor(random() * (body.length + 1));
+        const kind = random();
+        if (kind < 0.34) body = body.slice(0, at) + pick(alphabet) + body.slice(at);
+        else if (kind < 0.67) body = body.slice(0, at) + body.slice(at + 1);
+        else body = body.slice(0, at) + pick(alphabet) + body.slice(at + 1);
+      }
+      const expected = jsonVerdict(body);
+      if (!expected) rejected++;
+      const cut = 1 + Math.floor(random() * Math.max(body.length - 1, 1));
+      if (splitterVerdict(body) !== expected || splitterVerdict(body, [Math.min(cut, body.length)]) !== expected) {
+        disagreements++;
+        if (disagreements < 5) process.stderr.write(`disagreement on ${JSON.stringify(body)}: JSON.parse says ${expected}\n`);
+      }
+    }
+    expect(disagreements).toBe(0);
+    // The corpus exercised both verdicts.
+    expect(rejected).toBeGreaterThan(1000);
+    expect(rejected).toBeLessThan(3900);
+  });
+
+  it('validates an event nested 10,000 deep without recursion', () => {
+    const deep = `[{"a":${'['.repeat(10_000)}1${']'.repeat(10_000)}}]`;
+    expect(split(deep)).toHaveLength(1);
+    expect(() => split(`[{"a":${'['.repeat(10_000)}1${']'.repeat(9_999)}}]`)).toThrow(/mismatched '}'/);
+  });
+
+  it('ignores what follows the array: whitespace and NULs silently, anything else counted', () => {
+    const s = new ArraySplitter(() => undefined);
+    s.push(Buffer.from('[{}]\n\0\0 \r\n'));
+    s.end();
+    expect(s.trailing).toBeUndefined();
+    const t = new ArraySplitter(() => undefined);
+    t.push(Buffer.from('[{}]\n<html>'));
+    t.push(Buffer.from('</html>'));
+    t.end();
+    expect(t.trailing).toEqual({ bytes: 13, first: "'<'" });
   });
 
   it('bounds the size of one element', () => {

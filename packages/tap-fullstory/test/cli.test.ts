@@ -36,8 +36,9 @@ describe('--about, --version, --discover', () => {
     const about = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(about).toMatchObject({ name: 'tap-fullstory', capabilities: ['catalog', 'discover', 'state', 'about', 'properties'] });
     expect(Object.keys((about['settings'] as { properties: object }).properties)).toEqual([
-      'api_key', 'start_date', 'end_date', 'region', 'base_url', 'user_agent',
+      'api_key', 'start_date', 'end_date', 'source', 'region', 'base_url', 'user_agent',
       'request_timeout_seconds', 'max_retries', 'downloads_per_minute', 'state_every_records',
+      'segment_id', 'export_window_seconds', 'export_delay_seconds', 'export_poll_interval_seconds', 'export_timeout_seconds',
     ]);
   });
 

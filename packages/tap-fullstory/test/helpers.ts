@@ -2,6 +2,8 @@
 // injected streams) and look at what it printed.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateBundleEvents } from 'fullstory-sandbox';
+import type { Sandbox } from 'fullstory-sandbox';
 import { runMain } from '@fullstory-singer/singer-core';
 import { MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
 import { tapMain } from '../src/cli.js';
@@ -62,4 +64,27 @@ export function recordKeys(run: TapRun): string[] {
     const r = m['record'] as Record<string, unknown>;
     return `${String(r['_sdc_bundle_id'])}:${String(r['_sdc_bundle_index'])}`;
   });
+}
+
+/** A bundle the sandbox serves, with the exact JSON text of each of its events. */
+export interface ServedBundle {
+  id: number | bigint;
+  start: number;
+  stop: number;
+  texts: string[];
+}
+
+/** The sandbox's generated bundles (made with `seed`) and their events' texts, regenerated here. */
+export function servedBundles(sandbox: Sandbox, seed: number): ServedBundle[] {
+  return sandbox.bundles().map((b) => ({
+    id: b.id,
+    start: b.start,
+    stop: b.stop,
+    texts: [...generateBundleEvents(seed, b.id, b.events!, { start: b.start, stop: b.stop })],
+  }));
+}
+
+/** `[bundle position, first index]` pairs → every `bundle_id:index` key from there on, in order. */
+export function keysFrom(served: ServedBundle[], from: Array<[number, number]>): string[] {
+  return from.flatMap(([b, first]) => served[b]!.texts.slice(first).map((_, i) => `${String(served[b]!.id)}:${first + i}`));
 }

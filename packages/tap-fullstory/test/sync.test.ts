@@ -1,18 +1,19 @@
 // The events stream and its cursor, end to end against the sandbox (in-process tap, real HTTP).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSandbox, generateBundleEvents } from 'fullstory-sandbox';
+import { startSandbox } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import { removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { createLogger, MessageWriter } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { ExportClient } from '@fullstory-singer/fullstory-client';
 import { BundleSource } from '../src/bundle-source.js';
-import { isoFromUnix } from '../src/cursor.js';
-import { eventsSchema } from '../src/discovery.js';
 import { RecordWriter } from '../src/record-writer.js';
-import { syncEvents } from '../src/sync.js';
-import { bookmarks, ofType, recordKeys, runTap, writeJson } from './helpers.js';
-import type { TapRun } from './helpers.js';
+import { bundleEvents } from '../src/streams/events.js';
+import { streamSchema } from '../src/streams/registry.js';
+import { syncBundles } from '../src/sync.js';
+import { isoFromUnix } from '../src/time.js';
+import { bookmarks, keysFrom, ofType, recordKeys, runTap, servedBundles, writeJson } from './helpers.js';
+import type { ServedBundle, TapRun } from './helpers.js';
 
 const SEED = 7;
 const SIZES = [250, 120, 0];
@@ -21,7 +22,7 @@ let sandbox: Sandbox;
 let dir: string;
 let config: string;
 /** The exact JSON text of every served event, per bundle. */
-let served: Array<{ id: number | bigint; start: number; stop: number; texts: string[] }>;
+let served: ServedBundle[];
 
 async function configWith(name: string, extra: Record<string, unknown>): Promise<string> {
   return writeJson(dir, name, {
@@ -36,8 +37,7 @@ async function configWith(name: string, extra: Record<string, unknown>): Promise
 }
 
 function expectedKeys(from: Array<[number, number]>): string[] {
-  // [bundle position, first index] → every key from there on, in order
-  return from.flatMap(([b, first]) => served[b]!.texts.slice(first).map((_, i) => `${String(served[b]!.id)}:${first + i}`));
+  return keysFrom(served, from);
 }
 
 /** Every RECORD line must be the served event's bytes with the two key fields spliced in. */
@@ -56,12 +56,7 @@ function expectBytesExact(run: TapRun): void {
 beforeAll(async () => {
   dir = await tempDir();
   sandbox = await startSandbox({ bundles: 3, eventsPerBundle: SIZES, seed: SEED, downloadsPerMinute: 0 });
-  served = sandbox.bundles().map((b) => ({
-    id: b.id,
-    start: b.start,
-    stop: b.stop,
-    texts: [...generateBundleEvents(SEED, b.id, b.events!, { start: b.start, stop: b.stop })],
-  }));
+  served = servedBundles(sandbox, SEED);
   config = await configWith('config.json', {});
 });
 
@@ -207,7 +202,7 @@ describe('events stream: pacing and progress', () => {
     const logs = new MemoryWritable();
     const logger = createLogger({ out: logs });
     const client = new ExportClient({ apiKey: 'sandbox-key', baseUrl: sandbox.url, userAgent: 'test', timeoutMs: 5000, maxRetries: 1, logger });
-    const summary = await syncEvents({
+    const summary = await syncBundles({
       source: new BundleSource({ client, downloadsPerMinute: 6000 }),
       writer: new RecordWriter(new MessageWriter(new MemoryWritable())),
       logger,
@@ -216,8 +211,8 @@ describe('events stream: pacing and progress', () => {
       startDate: '2024-01-01T00:00:00Z',
       stateEveryRecords: 1000,
       maxRetries: 1,
-      selected: true,
-      schema: eventsSchema(),
+      stream: bundleEvents,
+      selection: { stream: bundleEvents, schema: streamSchema(bundleEvents), dropFields: new Set() },
     });
     expect(summary).toMatchObject({ bundles: 3, records: 370 });
     expect(updates.some((u) => /^events: bundle 1 of 3, \d+ records, [\d.]+ MB\/s$/.test(u))).toBe(true);

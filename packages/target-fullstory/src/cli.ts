@@ -15,6 +15,7 @@ import {
   aboutDocument,
   createCommand,
   installStopSignals,
+  noteTerminalInput,
   parseArgs,
   resolveLogLevel,
   type CommonOptions,
@@ -68,6 +69,7 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
     files: opts.config,
     env: io.env,
     redactor: ctx.redactor,
+    logger: ctx.logger,
     ...(opts.dryRun ? { overrides: { dry_run: true } } : {}),
   });
   const stop = installStopSignals({
@@ -76,6 +78,7 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
     onSecond: (signal) => ctx.logger.warn(`${signal} again: exiting at once`),
   });
   const output = new MessageWriter(io.stdout);
+  noteTerminalInput(io.stdin, ctx.logger);
   try {
     await run({
       settings,
@@ -84,7 +87,7 @@ export async function main(argv: string[], io: CliIo, ctx: MainContext): Promise
       logger: ctx.logger,
       redactor: ctx.redactor,
       stop: stop.signal,
-      progress: new ProgressReporter({ out: io.stderr, redactor: ctx.redactor }),
+      progress: new ProgressReporter({ logger: ctx.logger }),
       connect: (hooks) => connectFullStory(settings, { userAgent: `${NAME}/${version}`, logger: ctx.logger, onThrottle: hooks.onThrottle }),
     });
   } catch (err) {

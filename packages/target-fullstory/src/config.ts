@@ -6,8 +6,9 @@
  * `streams`) are data and keep their spelling.
  */
 
-import { ConfigError, loadConfig, type JsonSchema, type Redactor } from '@fullstory-singer/singer-core';
+import { loadConfig, missingSettingError, type JsonSchema, type Logger, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
+import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import type { DataType, MappingField, SourceConfig } from './mapping/mapper.js';
 
 /** Per-stream settings (`streams.<name>`). */
@@ -66,6 +67,7 @@ export async function loadSettings(options: {
   env: Record<string, string | undefined>;
   redactor?: Redactor;
   overrides?: { dry_run?: boolean };
+  logger?: Logger;
 }): Promise<TargetSettings> {
   const raw = await loadConfig<Record<string, unknown>>({
     files: options.files,
@@ -74,11 +76,13 @@ export async function loadSettings(options: {
     schema: settingsSchema(),
     secretKeys: ['api_key'],
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const settings = fromValidated({ ...raw, ...options.overrides });
   if (!settings.dryRun && !settings.apiKey) {
-    throw new ConfigError(`api_key: required (in a config file or ${ENV_PREFIX}_API_KEY) unless dry_run is set`);
+    throw missingSettingError('api_key', ENV_PREFIX, 'not needed with --dry-run');
   }
+  if (settings.apiKey !== undefined) checkApiKey(settings.apiKey);
   return settings;
 }
 

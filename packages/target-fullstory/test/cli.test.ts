@@ -82,7 +82,7 @@ describe('target-fullstory bin', () => {
     expect(remote.stderr).not.toContain('sandbox-key');
     const noKey = await runBin(BIN, [], { input: '', env: env() });
     expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toMatch(/error: api_key: required/);
+    expect(noKey.stderr).toMatch(/error: missing required setting "api_key" \(set it in a --config file or TARGET_FULLSTORY_API_KEY; not needed with --dry-run\)/);
 
     const bad = await runBin(BIN, ['--config', fixturePath('config', 'target-sandbox.json')], {
       input: await readFile(fixturePath('singer', 'bad_line_after_records.singer')),

@@ -61,7 +61,7 @@ describe('loadSettings', () => {
   });
 
   it('requires api_key unless dry run, and refuses bad values naming the key', async () => {
-    await expect(loadSettings({ files: [], env: {} })).rejects.toThrow(/^api_key: required/);
+    await expect(loadSettings({ files: [], env: {} })).rejects.toThrow(/^missing required setting "api_key"/);
     await expect(loadSettings({ files: [], env: {}, overrides: { dry_run: true } })).resolves.toMatchObject({ dryRun: true });
     const bad = await file('bad.json', { api_key: 'k-123456', batch_size: 50001 });
     await expect(loadSettings({ files: [bad], env: {} })).rejects.toBeInstanceOf(ConfigError);

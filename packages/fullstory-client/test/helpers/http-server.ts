@@ -63,3 +63,20 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.writeHead(status, { 'content-length': '0', ...headers });
   res.end();
 }
+
+/** Reads a stream to its end. */
+export async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function caught(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -12,6 +12,7 @@ import { parseMessageText } from '../reader.js';
 
 export { MemoryWritable, type MemoryWritableOptions } from './memory-writable.js';
 export { runBin, type RunBinOptions, type RunBinResult } from './run-bin.js';
+export { screenRows } from './screen.js';
 
 /**
  * Parses newline-delimited JSON output (e.g. a bin's stdout) losslessly; blank lines are skipped.
@@ -87,4 +88,15 @@ export function tempDir(): Promise<string> {
 /** Removes a directory made by {@link tempDir} (recursively; missing is fine). */
 export function removeTempDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * A bin's stderr as log lines without the `<time> <program> ` prefix the logger puts before every
+ * line when stderr is not a terminal, so tests can match `WARNING …` / `INFO …` from the line start.
+ */
+export function logLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ /, ''));
 }

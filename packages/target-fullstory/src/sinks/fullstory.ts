@@ -22,7 +22,6 @@ export function connectFullStory(
 ): BatchApi {
   const apiKey = settings.apiKey!;
   const baseUrl = resolveHosts({
-    apiKey,
     purpose: 'api',
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.baseUrl ? { baseUrl: settings.baseUrl } : {}),
