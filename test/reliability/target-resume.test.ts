@@ -10,6 +10,7 @@
  * is in no output or dead-letter file.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { logLines } from '@fullstory-singer/singer-core/testing';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,7 +80,7 @@ function unfinishedJobs(): number {
 
 /** `key=value` figures of a run's summary line. */
 function summary(stderr: string): Record<string, number> {
-  const line = stderr.split('\n').find((l) => l.startsWith('INFO finished'));
+  const line = logLines(stderr).find((l) => l.startsWith('INFO finished'));
   check(line !== undefined, 'no summary line');
   const out: Record<string, number> = {};
   for (const m of line.matchAll(/ (\w+)=(\d+)/g)) out[m[1]!] = Number(m[2]);

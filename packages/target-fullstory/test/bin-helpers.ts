@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseJson } from '@fullstory-singer/singer-core';
-import { binPath, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
+import { binPath, logLines, removeTempDir, tempDir } from '@fullstory-singer/singer-core/testing';
 import { startSandbox, type Sandbox, type SandboxOptions } from 'fullstory-sandbox';
 
 export const BIN = binPath('target-fullstory');
@@ -166,7 +166,7 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 20_00
 
 /** The `summary` fields of the bin's `finished` line (numbers). */
 export function summaryOf(stderr: string): Record<string, number | string> {
-  const line = stderr.split('\n').find((l) => /^INFO (dry run )?finished/.test(l));
+  const line = logLines(stderr).find((l) => /^INFO (dry run )?finished/.test(l));
   if (!line) throw new Error(`no summary line in stderr:\n${stderr.slice(-2000)}`);
   const out: Record<string, number | string> = {};
   for (const m of line.matchAll(/ (\w+)=(\S+)/g)) out[m[1]!] = /^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!;

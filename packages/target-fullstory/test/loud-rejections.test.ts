@@ -4,6 +4,7 @@
  * fails the same way, a hint; and a dry run never writes into the real dead-letter file.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { logLines } from '@fullstory-singer/singer-core/testing';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ describe('loud rejections', () => {
       args: ['--log-level', 'warn'],
     });
     expect(r.code).toBe(0);
-    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('WARNING'));
+    const warnings = logLines(r.stderr).filter((l) => l.startsWith('WARNING'));
     expect(warnings).toEqual([
       `WARNING 4 of 4 record(s) rejected; see ${path} by_code=required_field:4`,
       'WARNING hint: every record of stream "users" was rejected for a missing uid (uid is missing (record field "uid")); records have "id": set streams.users.mapping.uid to "id"',
