@@ -76,17 +76,23 @@ export class ServerApiClient {
 
   /**
    * `POST /v2/{kind}/batch` of `body` (the JSON `{"requests": [...]}` as text or UTF-8 bytes, serialised
-   * by the caller so that it can build it once, e.g. with exact big integers) with
-   * `Idempotency-Key: <idempotencyKey>`, the same key and bytes on every retry so a retried request
-   * cannot create a second job.
+   * by the caller so that it can build it once, e.g. with exact big integers), the same bytes on every
+   * retry, with `Idempotency-Key: <idempotencyKeys(i)>`. `i` starts at 0 and moves on only after a 500,
+   * which FullStory saves under its key (see KeyWalk): so a retry keeps the key and cannot create a
+   * second job, and a 500 does not stop the create for 24 hours.
    * @throws BatchRefusedError on 400 or 413
    */
-  async createBatch(kind: JobKind, body: string | Buffer, idempotencyKey: string, options: CallOptions = {}): Promise<{ id: string; status: string }> {
+  async createBatch(
+    kind: JobKind,
+    body: string | Buffer,
+    idempotencyKeys: (index: number) => string,
+    options: CallOptions = {},
+  ): Promise<{ id: string; status: string }> {
     const spec: RequestSpec = {
       method: 'POST',
       path: `/v2/${kind}/batch`,
       body,
-      headers: { 'idempotency-key': idempotencyKey },
+      idempotencyKey: idempotencyKeys,
       endpoint: `${kind}/batch`,
       passStatuses: REFUSED,
       ...(options.signal ? { signal: options.signal } : {}),

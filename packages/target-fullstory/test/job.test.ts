@@ -38,7 +38,7 @@ class FakeApi implements BatchApi {
 
   async createBatch(c: Create): Promise<{ id: string; status: string }> {
     const requests = (JSON.parse(c.body.toString('utf8')) as { requests: Record<string, unknown>[] }).requests;
-    this.creates.push({ at: this.clock.now(), keys: c.idempotencyKey, requests });
+    this.creates.push({ at: this.clock.now(), keys: c.idempotencyKeys(0), requests });
     const outcome = this.plan(requests);
     if (outcome instanceof BatchRefusedError) throw outcome;
     const id = `job${this.creates.length}`;
@@ -74,7 +74,7 @@ class FakeApi implements BatchApi {
 const done = (imports: number, errors?: number, status = 'COMPLETED') => ({ status, imports, ...(errors === undefined ? {} : { errors }) });
 
 function sealed(kind: 'users' | 'events', requests: Record<string, unknown>[]): Batch {
-  const b = openBatch({ requests: new BufferPool(4), records: new BufferPool(4) }, 1, 's', kind, 0, 0);
+  const b = openBatch({ requests: new BufferPool(4), records: new BufferPool(4) }, { id: 1, stream: 's', kind, ordinal: 0, firstSeq: 0, openedAt: 0 });
   for (const r of requests) {
     b.requests.push(JSON.stringify(r));
     b.records.push(JSON.stringify({ type: 'RECORD', stream: 's', record: { original: r } }));

@@ -3,9 +3,10 @@
  * (https://developer.fullstory.com/server/asynchronous-workflows/), as one async function:
  * create → poll → account, until every record is imported or dead-lettered.
  *
- * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`. A 400 or 413 (the
+ * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`s (idempotency.ts: a
+ *   rerun that meets the job a killed run created polls that job). A 400 or 413 (the
  *   body refused as a whole: FullStory documents 400 for invalid input; a proxy answers 413) splits the
- *   batch in halves, recursively, each half with its own key, until the bad requests stand alone; those
+ *   batch in halves, recursively, each half with its own keys, until the bad requests stand alone; those
  *   are dead-lettered with FullStory's code and message and the rest land. The halves go one after the
  *   other, so requests for one uid keep their input order.
  * - Poll: `GET /v2/{kind}/batch/{id}`, first after 0.1 s, then doubling up to `job_poll_interval_seconds`,
@@ -27,7 +28,7 @@ import type { Rejection } from '../rejection.js';
 import type { BatchApi, JobStatus, ListPage } from '../sinks/batch-api.js';
 import { advance, BODY_TAIL, recordAt, type Batch } from './batch.js';
 import { RequestMatcher } from './error-match.js';
-import { idempotencyKey } from './idempotency.js';
+import { idempotencyKeys } from './idempotency.js';
 
 /** What a job needs; everything with a side effect is passed in. */
 export interface JobContext {
@@ -61,10 +62,8 @@ async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): 
   let job: { id: string; status: string };
   try {
     const body = batch.requests.framed(lo, hi, BODY_TAIL);
-    job = await ctx.api.createBatch(
-      { stream: batch.stream, kind: batch.kind, body, idempotencyKey: idempotencyKey({ stream: batch.stream, kind: batch.kind, body }) },
-      ctx.signal,
-    );
+    const { stream, kind, ordinal } = batch;
+    job = await ctx.api.createBatch({ stream, kind, body, idempotencyKeys: idempotencyKeys({ stream, kind, ordinal, lo, hi, body }) }, ctx.signal);
   } catch (err) {
     if (!(err instanceof BatchRefusedError)) throw err;
     if (hi - lo === 1) {
@@ -85,7 +84,7 @@ async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): 
   }
   ctx.created(hi - lo);
   partCreated(batch, hi, ctx);
-  ctx.logger.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: hi - lo });
+  ctx.logger.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: hi - lo, sealed_by: batch.sealedBy });
   const started = ctx.clock.now();
   const status = await poll(batch, job, started, ctx);
   await account(batch, lo, hi, status, started, ctx);

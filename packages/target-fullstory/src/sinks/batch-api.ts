@@ -17,7 +17,8 @@ export interface Create {
   kind: BatchKind;
   /** The JSON `{"requests": [...]}`, as UTF-8 bytes. */
   body: Buffer;
-  idempotencyKey: string;
+  /** The `Idempotency-Key` of the attempt after `savedFailures` answers FullStory saved under their key (load/idempotency.ts). */
+  idempotencyKeys: (savedFailures: number) => string;
 }
 
 /** Batch imports: create, poll, read results (https://developer.fullstory.com/server/asynchronous-workflows/). */
