@@ -40,8 +40,7 @@ export interface TapIo {
   argv: string[];
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Whether stderr is a terminal (live progress line); default from `stderr.isTTY`. */
+  /** Whether to draw a live progress line; default: whether the runner's logger writes to a terminal. */
   isTTY?: boolean;
   /** Aborted to stop gracefully (the first SIGINT or SIGTERM, see singer-core's installStopSignals). */
   signal?: AbortSignal;

@@ -23,7 +23,7 @@ export async function runTap(args: string[], env: Record<string, string> = {}): 
   const stdout = new MemoryWritable();
   const stderr = new MemoryWritable();
   let code = -1;
-  await runMain((ctx) => tapMain(ctx, { argv: args, env, stdout, stderr, isTTY: false }), {
+  await runMain((ctx) => tapMain(ctx, { argv: args, env, stdout, isTTY: false }), {
     name: 'tap-fullstory',
     out: stderr,
     env,

@@ -34,8 +34,6 @@ const DESCRIPTION = 'Singer target for FullStory: loads users, events and audien
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
-  /** Where progress goes (logs go through the runner's logger). */
-  stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
 }
 
