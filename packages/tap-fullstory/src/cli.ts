@@ -33,10 +33,10 @@ import { PACKAGE } from './version.js';
 const DESCRIPTION = 'Singer tap for FullStory exports: events and individuals, from Segment Export or the legacy Data Export bundles';
 
 /** Capabilities printed by `--about`. */
-export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'properties'];
+const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'properties'];
 
 /** The process around the program. */
-export interface TapIo {
+interface TapIo {
   argv: string[];
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;

@@ -21,7 +21,7 @@ export interface BundleRef {
 }
 
 /** A bundle that was being emitted when the last checkpoint was written. */
-export interface InProgress {
+interface InProgress {
   bundleId: number | bigint;
   /** RFC 3339 */
   start: string;
@@ -47,7 +47,7 @@ export interface PlannedBundle extends BundleRef {
 }
 
 /** What {@link planBundles} decided. */
-export interface BundlePlan {
+interface BundlePlan {
   /** The bundles to fetch, in order. */
   bundles: PlannedBundle[];
   /** Listed bundles left out because their `Stop` is not after the bookmark (a stale listing). */

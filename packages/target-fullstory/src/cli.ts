@@ -31,7 +31,7 @@ export const NAME = 'target-fullstory';
 const DESCRIPTION = 'Singer target for FullStory: loads users, events and audiences through the Server API v2 batch imports.';
 
 /** The process streams and environment the CLI uses. */
-export interface CliIo {
+interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   env: Record<string, string | undefined>;

@@ -21,13 +21,13 @@ import { InputError } from '@fullstory-singer/singer-core';
 import { isoFromUnix, stateTimestamp, unixFromIso } from '../time.js';
 
 /** One export window, unix seconds, end exclusive. */
-export interface Window {
+interface Window {
   start: number;
   end: number;
 }
 
 /** A window that was being emitted when the last checkpoint was written. */
-export interface WindowInProgress extends Window {
+interface WindowInProgress extends Window {
   /** Rows of the window's file already emitted (0-based index of the next one). */
   offset: number;
   /** The export made for it, so a resumed run can download the same file instead of exporting again. */
