@@ -11,7 +11,8 @@
  * ```
  */
 import { InputError } from '@fullstory-singer/singer-core';
-import { isoFromUnix, stateTimestamp, unixFromIso } from './time.js';
+import { findBookmark, isObject } from './state-bookmark.js';
+import { isoFromUnix, unixFromIso } from './time.js';
 
 /** One export bundle as listed by `export/list`: times in unix seconds. */
 export interface BundleRef {
@@ -54,10 +55,6 @@ interface BundlePlan {
   stale: BundleRef[];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isInteger(value: unknown): value is number | bigint {
   return typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value));
 }
@@ -76,19 +73,8 @@ export function readCursor(
   source = 'state',
   warn?: (message: string) => void,
 ): EventsCursor {
-  const bookmarks = state['bookmarks'];
-  if (bookmarks !== undefined && !isObject(bookmarks)) {
-    throw new InputError(`${source}: "bookmarks" must be an object`, { source });
-  }
-  const raw = bookmarks?.[stream] ?? state[stream];
+  const { raw, bad, timestamp } = findBookmark(state, stream, source, warn);
   if (raw === undefined || raw === null) return {};
-  const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
-  const timestamp = (value: unknown, field: string): string => {
-    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
-    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
-    return read;
-  };
   if (typeof raw === 'string') return { lastBundleStop: timestamp(raw, '(legacy)') };
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');
   if (raw['last_window_end'] !== undefined || (isObject(raw['in_progress']) && raw['in_progress']['window_start'] !== undefined)) {
