@@ -17,7 +17,6 @@
  *   "in_progress": {"window_start": "2026-11-20T01:00:00Z", "window_end": "2026-11-20T02:00:00Z", "offset": 30000, "operation_id": "..."}}}}
  * ```
  */
-import { InputError } from '@fullstory-singer/singer-core';
 import { findBookmark, isObject } from '../state-bookmark.js';
 import { isoFromUnix, unixFromIso } from '../time.js';
 
