@@ -176,7 +176,8 @@ export async function writeBenchmarksMd({ resultsDir, path }) {
     'Memory: the target keeps the records and request bodies of its in-flight batches as bytes in buffers it reuses',
     "from batch to batch, not as objects: what V8's heap sees of a record dies young, so the heap stays small",
     '(`--trace-gc`: about 15 MB live after each mark-compact at `batch_size` 5000) and peak RSS is mostly those',
-    'buffers, `max_jobs_in_flight` + 3 batches of them.',
+    "buffers: those of the batches in flight (at most `max_jobs_in_flight`), the one waiting to start and each stream's",
+    'open batch.',
     '',
   );
   for (const result of [t500, t5000]) {
