@@ -3,7 +3,7 @@ import { ConfigError } from '@fullstory-singer/singer-core';
 /** A FullStory data centre, as the `region` setting names it. */
 type Region = 'na1' | 'eu1';
 
-/** Which API a host serves: the legacy Data Export v1 or the Server API v2. */
+/** Which API a host serves: the legacy Data Export v1 (`export`), or the API host of the Server API v2 and Segment Export (`api`). */
 type HostPurpose = 'export' | 'api';
 
 /** Options of {@link resolveHosts}. */
