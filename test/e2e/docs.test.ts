@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { ExitCode } from '@fullstory-singer/singer-core';
 import { repoRoot } from './helpers.js';
 
 const files = spawnSync('git', ['ls-files'], { cwd: repoRoot, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
@@ -72,5 +73,19 @@ describe('docs', () => {
           .map(({ where, line }) => `${where}: ${line.trim().slice(0, 120)}`),
       );
     expect(citing).toEqual([]);
+  });
+
+  // The tables say what the code does: exactly the exit codes there are (the tap never rejects records, so no 6).
+  it.each([
+    ['README.md', '## Exit codes (both CLIs)', Object.values(ExitCode)],
+    ['packages/tap-fullstory/README.md', '## Failures and exit codes', Object.values(ExitCode).filter((c) => c !== ExitCode.REJECTED)],
+    ['packages/target-fullstory/README.md', '## Failures and exit codes', Object.values(ExitCode)],
+  ])('%s lists every exit code in "%s"', (file, heading, codes) => {
+    const text = readFileSync(join(repoRoot, file), 'utf8');
+    const start = text.indexOf(`\n${heading}\n`);
+    expect(start).toBeGreaterThan(-1);
+    const section = text.slice(start + 1).split(/\n## /)[0]!;
+    const listed = [...section.matchAll(/^\| (\d+(?:, \d+)*) \|/gm)].flatMap((m) => m[1]!.split(', ').map(Number));
+    expect(listed.sort((a, b) => a - b)).toEqual([...codes].sort((a, b) => a - b));
   });
 });
