@@ -7,8 +7,6 @@ const own = {
   '^@fullstory-singer/singer-core/testing$': '<rootDir>/packages/singer-core/src/testing/index.ts',
   '^@fullstory-singer/fullstory-client$': '<rootDir>/packages/fullstory-client/src/index.ts',
   '^fullstory-sandbox$': '<rootDir>/packages/fullstory-sandbox/src/index.ts',
-  '^tap-fullstory$': '<rootDir>/packages/tap-fullstory/src/index.ts',
-  '^target-fullstory$': '<rootDir>/packages/target-fullstory/src/index.ts',
 };
 
 /** @type {import('jest').Config} */

@@ -6,12 +6,7 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Absolute path of a schema file, e.g. schemaPath('config/tap-fullstory.json'). */
-export function schemaPath(relativePath) {
-  return join(here, relativePath);
-}
-
 /** Parsed JSON of a schema file, e.g. loadSchema('streams/events.json'). */
 export function loadSchema(relativePath) {
-  return JSON.parse(readFileSync(schemaPath(relativePath), 'utf8'));
+  return JSON.parse(readFileSync(join(here, relativePath), 'utf8'));
 }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Workspaces in dependency order: what the three CLIs need at run time, and the CLIs. */
-export const PACKED_WORKSPACES = [
+const PACKED_WORKSPACES = [
   'schemas',
   'packages/singer-core',
   'packages/fullstory-client',

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 /** Counts bytes and discards them. */
-export function byteCounter() {
+function byteCounter() {
   const sink = new Writable({
     write(chunk, _encoding, done) {
       sink.bytes += chunk.length;

@@ -8,7 +8,7 @@ import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ on every mainstream kernel build
 
 /** Reads VmHWM (kB) and CPU seconds of a live process; undefined once it is gone. */
-export function sampleProcess(pid) {
+function sampleProcess(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const hwm = /VmHWM:\s+(\d+) kB/.exec(status);

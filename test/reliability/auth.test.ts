@@ -1,5 +1,5 @@
 /**
- * Reliability: a refused key (spec/tap.md "Errors and exit codes", code 4). The key the bins send is
+ * Reliability: a refused key (README.md "Exit codes (both CLIs)", code 4). The key the bins send is
  * the suite's secret with a suffix the sandbox does not accept, so any echo of it — in an error, a
  * log line at debug level, a dead-letter line — is caught by the secret search. A key refused for
  * writing (read-only) gives exit 4 from the target too, and says which permission is needed.

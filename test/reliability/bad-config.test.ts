@@ -1,6 +1,6 @@
 /**
- * Reliability: bad configs (fixtures/config/bad/) for both real bins (spec/tap.md "Config",
- * spec/quality.md "Bad configs"). Each gives exit 2 and exactly one error line naming the key (or the
+ * Reliability: bad configs (fixtures/config/bad/) for both real bins (docs/reliability.md "Bad input
+ * and bad config"). Each gives exit 2 and exactly one error line naming the key (or the
  * environment variable), sends nothing to FullStory, prints nothing on stdout, and never shows the
  * API key — even when the key sits in the broken file itself.
  */

@@ -1,6 +1,6 @@
 /**
  * Reliability: the bad-input corpus (fixtures/singer/bad/) through the real target bin, and the bad
- * state file through the real tap bin (spec/quality.md "Bad input corpus"; spec/target.md "Bad input").
+ * state file through the real tap bin (docs/reliability.md "Bad input and bad config").
  *
  * Each protocol-breaking file gives exit 3 and exactly one error line naming the damaged line. What
  * was read before the damage is still sent and its state emitted; nothing after it is sent or

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the reliability suite (spec/quality.md "Reliability"): the seed, the secret API
+ * Shared pieces of the reliability suite (docs/reliability.md "How it is tested"): the seed, the secret API
  * key and the check that it never leaks, spawning the real built bins, and a small seeded PRNG.
  *
  * Every scenario is seeded: `RELIABILITY_SEED` in the environment, else a fixed default. The seed is

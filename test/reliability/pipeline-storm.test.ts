@@ -1,7 +1,7 @@
 /**
  * Reliability: `tap-fullstory | target-fullstory` through a real pipe, both talking to one sandbox
- * under a seeded storm on both APIs at once (spec/quality.md "Fault storms": "both CLIs finish with
- * nothing lost"). Every exported event must land as a FullStory event exactly once, named by its
+ * under a seeded storm on both APIs at once (docs/reliability.md "Failures the bins ride out": both CLIs
+ * finish with nothing lost). Every exported event must land as a FullStory event exactly once, named by its
  * `_sdc_bundle_id` / `_sdc_bundle_index` properties, with its user id digit for digit (ids above
  * 2^53 included); the target's last state is the tap's last state; the key is in no output.
  */

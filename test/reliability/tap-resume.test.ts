@@ -1,6 +1,7 @@
 /**
  * Reliability: the real tap bin SIGKILLed mid-bundle at several seeded points, each time resumed
- * from the last STATE it printed (spec/quality.md "Resume", spec/tap.md "The bundle-aware cursor").
+ * from the last STATE it printed (docs/reliability.md "Resume points"; the tap's README, "State and the
+ * bundle-aware cursor").
  *
  * Proven for the chain of runs: every event is emitted (byte for byte as served); a resumed run
  * starts exactly at its cursor (none before it, none skipped); a killed run's duplicates (records

@@ -1,5 +1,5 @@
 /**
- * Reliability: the real tap bin through a seeded fault storm (spec/quality.md "Fault storms"):
+ * Reliability: the real tap bin through a seeded fault storm (docs/reliability.md "Failures the bins ride out"):
  * 20% of export calls answer 500, a burst of 429 with `Retry-After`, connection resets, truncated
  * gzip bodies, a response that never starts and one that stalls mid-body. The tap must finish (exit 0)
  * with every event emitted exactly once, in order, byte for byte, and leak the key nowhere.

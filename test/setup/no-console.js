@@ -1,4 +1,4 @@
-// A test that writes to the console fails (architecture.md: stdout carries Singer messages only,
+// A test that writes to the console fails (a Singer program's stdout carries Singer messages only,
 // and test output stays readable). Code under test must log through its injected logger.
 import { afterEach, beforeEach, jest } from '@jest/globals';
 

@@ -18,7 +18,7 @@ export class BodyInterruptedError extends UnavailableError {
 }
 
 /** Options of {@link guardBody}. */
-export interface GuardBodyOptions {
+interface GuardBodyOptions {
   /** Error if no byte arrives for this long while the consumer is waiting for data. */
   idleTimeoutMs: number;
   /** Names the download in error messages, e.g. `GET /api/v1/export/get?id=12`. */

@@ -1,7 +1,7 @@
 import { ExitCode, SingerError } from '@fullstory-singer/singer-core';
 
 /** Fields of an {@link ApiError}. */
-export interface ApiErrorDetails {
+interface ApiErrorDetails {
   /** The HTTP status FullStory answered with. */
   status: number;
   /** FullStory's error `code` (e.g. `required_field`), when the body carried one. */

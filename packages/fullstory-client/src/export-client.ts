@@ -5,7 +5,7 @@ import { HttpCore } from './http-core.js';
 import type { ClientOptions } from './options.js';
 
 /** One completed Data Export bundle: it covers events in `[start, stop)`, unix seconds. */
-export interface ExportBundle {
+interface ExportBundle {
   /**
    * The bundle id; a `bigint` when it does not fit a double exactly. FullStory documents an integer
    * (https://developer.fullstory.com/server/v1/exports/list-event-exports/); a decimal string is

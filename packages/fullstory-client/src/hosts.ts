@@ -1,13 +1,13 @@
 import { ConfigError } from '@fullstory-singer/singer-core';
 
 /** A FullStory data centre, as the `region` setting names it. */
-export type Region = 'na1' | 'eu1';
+type Region = 'na1' | 'eu1';
 
-/** Which API a host serves: the legacy Data Export v1 or the Server API v2. */
-export type HostPurpose = 'export' | 'api';
+/** Which API a host serves: the legacy Data Export v1 (`export`), or the API host of the Server API v2 and Segment Export (`api`). */
+type HostPurpose = 'export' | 'api';
 
 /** Options of {@link resolveHosts}. */
-export interface ResolveHostsOptions {
+interface ResolveHostsOptions {
   /** The `region` setting, when the user set one. */
   region?: Region;
   /** The `base_url` setting: replaces the host entirely (proxies, the sandbox). */

@@ -3,9 +3,9 @@
 // (AWS "Exponential Backoff and Jitter"): a delay drawn uniformly from [0, min(cap, base * 2^n)].
 
 /** Default first backoff step: 1 s. */
-export const DEFAULT_BACKOFF_BASE_MS = 1000;
+const DEFAULT_BACKOFF_BASE_MS = 1000;
 /** Default ceiling of one backoff delay: 60 s. */
-export const DEFAULT_BACKOFF_CAP_MS = 60_000;
+const DEFAULT_BACKOFF_CAP_MS = 60_000;
 
 /**
  * True for statuses worth retrying: 408 (request timeout), 429 (throttled) and every 5xx.
@@ -93,7 +93,7 @@ export function parseRetryAfter(header: string | undefined, now: number): number
 }
 
 /** Options of {@link backoffDelay}. */
-export interface BackoffOptions {
+interface BackoffOptions {
   /** The step of attempt 0, in ms (default 1000). */
   baseMs?: number;
   /** The largest step, in ms (default 60000). */
@@ -113,7 +113,7 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 }
 
 /** Input of {@link retryDelay}. */
-export interface RetryDelayInput extends BackoffOptions {
+interface RetryDelayInput extends BackoffOptions {
   /** How many retries of this call came before this one (0 for the first retry). */
   attempt: number;
   /** The status that failed, when the failure was an HTTP response. */

@@ -6,7 +6,7 @@ import type { ClientOptions } from './options.js';
 import { SignedDownloader, type SecretRegistry } from './signed-download.js';
 
 /** A time range of an export request: RFC 3339 UTC, or `""` for an open end. */
-export interface ExportTimeRange {
+interface ExportTimeRange {
   start: string;
   end: string;
 }
@@ -31,7 +31,7 @@ export type ExportOperation =
   | { state: 'FAILED'; errorDetails: string };
 
 /** Options of {@link SegmentExportClient}. */
-export interface SegmentExportClientOptions extends ClientOptions {
+interface SegmentExportClientOptions extends ClientOptions {
   /**
    * Where each download `location` is registered as a secret while it is in use (singer-core's
    * Redactor fits): it grants the data to whoever holds it, so no log line may show it.

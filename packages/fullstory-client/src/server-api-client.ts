@@ -4,7 +4,7 @@ import { HttpCore, type JsonResponse, type RequestSpec } from './http-core.js';
 import type { ClientOptions } from './options.js';
 
 /** The two batch import APIs of Server API v2. */
-export type JobKind = 'users' | 'events';
+type JobKind = 'users' | 'events';
 
 /** A batch import job's state (`GET /v2/{kind}/batch/{id}`). */
 export interface JobStatus {
@@ -33,7 +33,7 @@ export interface Page<T> {
 }
 
 /** Options of each call. */
-export interface CallOptions {
+interface CallOptions {
   /** Aborts the call (and its retries); it then rejects with the signal's reason. */
   signal?: AbortSignal;
 }

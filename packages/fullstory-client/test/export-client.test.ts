@@ -1,41 +1,14 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { gzipSync } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { AuthError, ConfigError, UnavailableError } from '@fullstory-singer/singer-core';
 import { BodyInterruptedError } from '../src/body-stream.js';
 import { ApiError } from '../src/errors.js';
 import { FIRST_CONTACT_REFUSED_RETRIES } from '../src/http-core.js';
 import { ExportClient } from '../src/export-client.js';
 import { TEST_KEY, recordingLogger, testOptions } from './helpers/fakes.js';
-import { sendEmpty, sendJson, startServer } from './helpers/http-server.js';
-import type { Handler, TestServer } from './helpers/http-server.js';
+import { caught, readAll, sendEmpty, sendJson, serverPerTest } from './helpers/http-server.js';
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  server = await startServer(handler);
-  return server;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const serve = serverPerTest();
 
 const BUNDLES = '{"exports":[{"Id":9007199254740993,"Start":1598400000,"Stop":1598486400},{"Id":12,"Start":1598486400,"Stop":1598572800}]}';
 
@@ -140,9 +113,9 @@ describe('ExportClient.listBundles', () => {
   });
 
   it('stops soon with a config error naming base_url when the very first connection is refused', async () => {
-    const { url } = await serve((_req, res) => sendEmpty(res, 200));
-    await server!.close();
-    server = undefined;
+    const server = await serve((_req, res) => sendEmpty(res, 200));
+    const { url } = server;
+    await server.close();
     const options = testOptions(url, { maxRetries: 8 });
     const err = await caught(new ExportClient(options).listBundles(0));
     expect(err).toBeInstanceOf(ConfigError);
@@ -155,12 +128,11 @@ describe('ExportClient.listBundles', () => {
   });
 
   it('retries a refused connection in full, as an outage, once the base URL has answered', async () => {
-    const { url } = await serve((_req, res) => sendJson(res, 200, BUNDLES));
-    const options = testOptions(url, { maxRetries: 4 });
+    const server = await serve((_req, res) => sendJson(res, 200, BUNDLES));
+    const options = testOptions(server.url, { maxRetries: 4 });
     const client = new ExportClient(options);
     await client.listBundles(0);
-    await server!.close();
-    server = undefined;
+    await server.close();
     const err = await caught(client.listBundles(0));
     expect(err).toBeInstanceOf(UnavailableError);
     expect(err.message).toMatch(/unreachable at 127\.0\.0\.1:\d+ \(base_url http:\/\/127\.0\.0\.1:\d+\) after 5 attempts: .*ECONNREFUSED/);
@@ -262,8 +234,8 @@ describe('ExportClient.downloadBundle', () => {
   });
 
   it('throws AuthError on 403 before any body is returned', async () => {
-    await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
-    const err = await caught(new ExportClient(testOptions(server!.url)).downloadBundle(12));
+    const { url } = await serve((_req, res) => sendJson(res, 403, { code: 'forbidden', message: 'insufficient permissions' }));
+    const err = await caught(new ExportClient(testOptions(url)).downloadBundle(12));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(/\(403 forbidden\): this call exports user data, so it needs an Admin or Architect key$/);
   });

@@ -1,23 +1,18 @@
 // The API key must never reach an error: not its message, its JSON form, its stack, nor anything
 // util.inspect would print (causes included). Each scenario below makes the client fail differently.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import type { Readable } from 'node:stream';
 import { ExportClient } from '../src/export-client.js';
 import { ServerApiClient } from '../src/server-api-client.js';
 import { TEST_KEY, testOptions } from './helpers/fakes.js';
-import { sendJson, startServer } from './helpers/http-server.js';
-import type { Handler, TestServer } from './helpers/http-server.js';
+import { sendJson, serverPerTest } from './helpers/http-server.js';
+import type { Handler } from './helpers/http-server.js';
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const serve = serverPerTest();
 
 async function failure(handler: Handler, call: (url: string) => Promise<unknown>): Promise<unknown> {
-  server = await startServer(handler);
+  const server = await serve(handler);
   try {
     await call(server.url);
   } catch (err) {

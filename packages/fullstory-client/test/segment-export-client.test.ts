@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { AuthError, ConfigError, Redactor, UnavailableError } from '@fullstory-singer/singer-core';
@@ -7,20 +7,9 @@ import { ApiError } from '../src/errors.js';
 import { ExportNotFoundError, SegmentExportClient } from '../src/segment-export-client.js';
 import { LocationRefusedError, LocationUnavailableError, UnsafeLocationError } from '../src/signed-download.js';
 import { TEST_KEY, recordingLogger, testOptions } from './helpers/fakes.js';
-import { caught, readAll, sendJson, startServer } from './helpers/http-server.js';
-import type { Handler, TestServer } from './helpers/http-server.js';
+import { caught, readAll, sendJson, serverPerTest } from './helpers/http-server.js';
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  server = await startServer(handler);
-  return server;
-}
+const serve = serverPerTest();
 
 const REQUEST = {
   segmentId: 'everyone',
@@ -169,7 +158,6 @@ describe('SegmentExportClient.download: the signed location', () => {
     expect(inspect(broken, { depth: 10 })).not.toContain(SIGNATURE);
     expect(redactor.size).toBe(keyForms);
     await s.close();
-    server = undefined;
     const refused = await caught(client.download(url));
     expect(refused).toBeInstanceOf(LocationUnavailableError);
     expect(refused).toBeInstanceOf(UnavailableError);

@@ -1,31 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { AuthError, UnavailableError } from '@fullstory-singer/singer-core';
 import { ApiError } from '../src/errors.js';
 import { BatchRefusedError, ServerApiClient } from '../src/server-api-client.js';
 import { TEST_KEY, testOptions } from './helpers/fakes.js';
-import { sendEmpty, sendJson, startServer } from './helpers/http-server.js';
-import type { Handler, TestServer } from './helpers/http-server.js';
+import { caught, sendEmpty, sendJson, serverPerTest } from './helpers/http-server.js';
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  server = await startServer(handler);
-  return server;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const serve = serverPerTest();
 
 const JOB = { job: { id: 'otpo123=', status: 'PROCESSING', created: '2019-04-18T14:36:11.123Z' } };
 

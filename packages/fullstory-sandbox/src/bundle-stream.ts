@@ -15,7 +15,7 @@ const COMMA = 0x2c;
 const CLOSE = 0x5d; // ]
 
 /** An event to serve in place of a generated one (a fault: its text need not be JSON). */
-export interface EventReplacement {
+interface EventReplacement {
   index: number;
   /** One byte per character (latin1). */
   text: string;

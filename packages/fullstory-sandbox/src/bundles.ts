@@ -14,7 +14,7 @@ export interface BundleEntry {
 }
 
 /** Settings that shape generated bundles. */
-export interface GeneratedDefaults {
+interface GeneratedDefaults {
   seed: number;
   eventsPerBundle: number | number[];
   bundleHours: number;

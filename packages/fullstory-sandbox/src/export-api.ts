@@ -14,7 +14,7 @@ import { parseJsonLossless } from './json.js';
 import type { DownloadEncoding } from './types.js';
 
 /** The list API answers at most this many bundles per call. */
-export const LIST_PAGE_SIZE = 20;
+const LIST_PAGE_SIZE = 20;
 
 /** Rolling one-minute window of download starts (FullStory allows 2 per minute). */
 export class DownloadPacer {

@@ -17,7 +17,7 @@ interface ArmedRule {
 const ACTIONS: FaultAction[] = ['status', 'reset', 'stall', 'truncate', 'reject_items', 'drop_items', 'stale_list', 'string_ids', 'bad_event', 'trailing_bytes', 'fail', 'pending'];
 
 /** Validates a rule and fills in its action; throws an Error naming the problem. */
-export function normaliseRule(input: unknown): { rule: FaultRule; action: FaultAction } {
+function normaliseRule(input: unknown): { rule: FaultRule; action: FaultAction } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('a fault rule must be a JSON object');
   const rule = input as FaultRule;
   const known = new Set(['method', 'path', 'times', 'action', 'status', 'endpoint', 'match', 'headers', 'body', 'ms', 'after_bytes', 'index', 'text', 'probability', 'seed']);

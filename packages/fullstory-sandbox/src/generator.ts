@@ -19,7 +19,7 @@ import {
 import { hashString, mulberry32, type Random } from './prng.js';
 
 /** Default bundle window start: 2024-01-01T00:00:00Z (unix seconds). */
-export const DEFAULT_WINDOW_START = 1704067200;
+const DEFAULT_WINDOW_START = 1704067200;
 
 /** The bundle window the events fall in. Pass the bundle's own Start/Stop to reproduce a served bundle. */
 export interface GenerateOptions {

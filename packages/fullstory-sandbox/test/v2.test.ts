@@ -480,7 +480,7 @@ describe('Idempotency-Key modes', () => {
 });
 
 describe('permissions', () => {
-  it('a Standard key creates batch jobs and reads their status; imports, errors, users and exports answer 403', async () => {
+  it('a Standard key creates batch jobs and reads their status; imports, errors, users and Data Export answer 403', async () => {
     const s = await start({ standardKeys: ['std'] });
     const created = await postJson(s.url, '/v2/users/batch', { requests: [{ uid: 'a' }, { uid: '' }] }, { key: 'std' });
     expect(created.status).toBe(200);

@@ -9,7 +9,7 @@ import { locateJsonError, parseJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 
 /** One metadata entry: `[]` is the stream, `["properties", name]` a top-level field. */
-export interface MetadataEntry {
+interface MetadataEntry {
   breadcrumb: string[];
   metadata: Record<string, unknown>;
 }
@@ -76,7 +76,7 @@ export async function readCatalogFile(path: string): Promise<Catalog> {
 }
 
 /** Options of {@link standardMetadata}. */
-export interface StandardMetadataOptions {
+interface StandardMetadataOptions {
   schema: JsonSchema;
   keyProperties: string[];
   /** Written as `forced-replication-method` (e.g. `INCREMENTAL`). */

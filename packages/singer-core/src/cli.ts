@@ -147,7 +147,7 @@ export interface CommonOptions {
 }
 
 /** Options of {@link createCommand}. */
-export interface CommandInfo {
+interface CommandInfo {
   name: string;
   description: string;
   version: string;
@@ -201,7 +201,7 @@ export function parseArgs<T extends CommonOptions = CommonOptions>(command: Comm
 }
 
 /** What `--about` describes. */
-export interface AboutInfo {
+interface AboutInfo {
   name: string;
   description: string;
   version: string;

@@ -21,7 +21,7 @@ const addFormats: FormatsPlugin =
   (addFormatsImport as unknown as { default?: FormatsPlugin }).default ?? (addFormatsImport as unknown as FormatsPlugin);
 
 /** Options of {@link loadConfig}. */
-export interface LoadConfigOptions {
+interface LoadConfigOptions {
   /** `--config` files, in command-line order: later files override earlier keys. */
   files: string[];
   /** Usually `process.env`; `<envPrefix>_<KEY>` overrides the files. Empty values count as unset. */
@@ -69,7 +69,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** The environment variable that sets `key`: `TAP_EXAMPLE` + `api_key` → `TAP_EXAMPLE_API_KEY`. */
-export function envVarName(prefix: string, key: string): string {
+function envVarName(prefix: string, key: string): string {
   return `${prefix}_${key.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
@@ -281,7 +281,7 @@ function editDistance(a: string, b: string): number {
 type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
 
 /** The object type {@link camelCaseKeys} returns. */
-export type CamelCaseKeys<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
+type CamelCaseKeys<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
 
 /** Shallow copy with snake_case keys turned into camelCase (`api_key` → `apiKey`). */
 export function camelCaseKeys<T extends Record<string, unknown>>(obj: T): CamelCaseKeys<T> {

@@ -23,7 +23,7 @@ export const ExitCode = {
 } as const;
 
 /** Options accepted by every {@link SingerError} constructor. */
-export interface SingerErrorOptions {
+interface SingerErrorOptions {
   /** The underlying error; stored as a non-enumerable `cause`. */
   cause?: unknown;
 }
@@ -54,7 +54,7 @@ export class ConfigError extends SingerError {
 }
 
 /** Options of {@link InputError}: where the bad input was. */
-export interface InputErrorOptions extends SingerErrorOptions {
+interface InputErrorOptions extends SingerErrorOptions {
   /** 1-based line number of the offending line, when known. */
   line?: number;
   /** Where the input came from (`stdin`, a file path). */

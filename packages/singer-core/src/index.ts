@@ -13,12 +13,11 @@ export {
   type SchemaMessage,
   type RecordMessage,
   type StateMessage,
-  type ActivateVersionMessage,
   type OtherMessage,
   type SingerMessage,
 } from './messages.js';
-export { readMessages, readMessageBatches, parseMessageText, noteTerminalInput, DEFAULT_MAX_LINE_BYTES, type ReadMessagesOptions, type MessageCheckOptions, type ReadMessage } from './reader.js';
-export { MessageWriter, type MessageWriterOptions } from './writer.js';
+export { readMessages, readMessageBatches, noteTerminalInput, type ReadMessagesOptions, type ReadMessage } from './reader.js';
+export { MessageWriter } from './writer.js';
 export {
   readCatalogFile,
   standardMetadata,
@@ -28,11 +27,9 @@ export {
   selectedStreams,
   type Catalog,
   type CatalogEntry,
-  type MetadataEntry,
-  type StandardMetadataOptions,
 } from './catalog.js';
-export { readStateFile, getBookmark, setBookmark, type State } from './state.js';
-export { loadConfig, camelCaseKeys, envVarName, missingSettingError, type LoadConfigOptions, type CamelCaseKeys } from './config.js';
+export { readStateFile, getBookmark, setBookmark } from './state.js';
+export { loadConfig, camelCaseKeys, missingSettingError } from './config.js';
 export {
   ExitCode,
   SingerError,
@@ -43,8 +40,6 @@ export {
   RejectedRecordsError,
   InternalError,
   isSingerError,
-  type SingerErrorOptions,
-  type InputErrorOptions,
 } from './errors.js';
 export { Redactor, REDACTED } from './redact.js';
 export {
@@ -52,22 +47,10 @@ export {
   isStdoutClosed,
   StopRequested,
   StdoutClosedError,
-  type StopSignals,
-  type StopSignalsOptions,
-  type StopSignalName,
   type SignalSource,
 } from './stop.js';
-export {
-  createLogger,
-  resolveLogLevel,
-  formatFields,
-  LOG_LEVELS,
-  type LogLevel,
-  type Logger,
-  type ConsoleLogger,
-  type LoggerOptions,
-} from './logger.js';
-export { ProgressReporter, type ProgressOptions, type Completion } from './progress.js';
+export { createLogger, resolveLogLevel, type Logger } from './logger.js';
+export { ProgressReporter } from './progress.js';
 export {
   runMain,
   createCommand,
@@ -77,6 +60,4 @@ export {
   type MainContext,
   type RunMainOptions,
   type CommonOptions,
-  type CommandInfo,
-  type AboutInfo,
 } from './cli.js';

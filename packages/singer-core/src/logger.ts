@@ -21,7 +21,7 @@ import type { Redactor } from './redact.js';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** Levels a user may name (`--log-level`, `LOG_LEVEL`). */
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 // Python's level names, so existing Singer log tooling reads our lines.
@@ -71,7 +71,7 @@ export interface ConsoleLogger extends Logger {
 }
 
 /** Options of {@link createLogger}. */
-export interface LoggerOptions {
+interface LoggerOptions {
   /** Default `info`. */
   level?: LogLevel;
   /** Default `process.stderr`. */
@@ -166,7 +166,7 @@ function fitWidth(text: string, columns: number | undefined): string {
 }
 
 /** ` key=value key2="with space"` for a fields object (undefined values are left out). */
-export function formatFields(fields?: object): string {
+function formatFields(fields?: object): string {
   if (!fields) return '';
   let text = '';
   for (const [key, value] of Object.entries(fields)) {

@@ -32,7 +32,7 @@ export interface StateMessage {
 }
 
 /** `ACTIVATE_VERSION` (singer-python extension): keep only records of this version. */
-export interface ActivateVersionMessage {
+interface ActivateVersionMessage {
   type: 'ACTIVATE_VERSION';
   stream: string;
   version: number;

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { Redactor } from './redact.js';
 
 /** Options of {@link ProgressReporter}. */
-export interface ProgressOptions {
+interface ProgressOptions {
   /**
    * The program's logger. Pass it whenever there is one: the live line must go through the same
    * object as the log lines, or they end up glued together on the terminal. Without it, the
@@ -28,7 +28,7 @@ export interface ProgressOptions {
 }
 
 /** How far the job is, when its size is known: `done` of `total`, in any one unit. */
-export interface Completion {
+interface Completion {
   done: number;
   total: number;
 }

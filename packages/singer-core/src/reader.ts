@@ -23,7 +23,7 @@ export function noteTerminalInput(input: NodeJS.ReadableStream, logger: Pick<Log
 }
 
 /** Default cap on one line: a bigger line is an input error, not an out-of-memory crash. */
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link readMessages}. */
 export interface ReadMessagesOptions {
@@ -41,7 +41,7 @@ export interface ReadMessagesOptions {
 }
 
 /** How a line is checked, beyond its syntax. */
-export interface MessageCheckOptions {
+interface MessageCheckOptions {
   /** See {@link ReadMessagesOptions.keyPropertiesOptional}. */
   keyPropertiesOptional?: boolean;
 }

@@ -7,7 +7,7 @@ import { readTextFile } from './files.js';
 import { locateJsonError, parseJson } from './json.js';
 
 /** A state document. */
-export type State = Record<string, unknown>;
+type State = Record<string, unknown>;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

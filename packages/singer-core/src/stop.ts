@@ -10,7 +10,7 @@
 import { ExitCode, SingerError } from './errors.js';
 
 /** The signals that ask for a graceful stop. */
-export type StopSignalName = 'SIGINT' | 'SIGTERM';
+type StopSignalName = 'SIGINT' | 'SIGTERM';
 
 const SIGNAL_EXIT_CODE: Record<StopSignalName, number> = {
   SIGINT: ExitCode.INTERRUPTED_SIGINT,
@@ -47,7 +47,7 @@ export function isStdoutClosed(err: unknown): boolean {
 }
 
 /** What {@link installStopSignals} returns. */
-export interface StopSignals {
+interface StopSignals {
   /** Aborted at the first signal; its `reason` is a {@link StopRequested}. */
   readonly signal: AbortSignal;
   /** The {@link StopRequested} of the first signal, once one arrived. */
@@ -63,7 +63,7 @@ export interface SignalSource {
 }
 
 /** Options of {@link installStopSignals}. */
-export interface StopSignalsOptions {
+interface StopSignalsOptions {
   /** Default `process`. */
   source?: SignalSource;
   /** Called at the first signal (e.g. to log "stopping after the current record"). */

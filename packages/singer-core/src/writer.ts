@@ -8,7 +8,7 @@ import type { OtherMessage, SingerMessage } from './messages.js';
 import { StdoutClosedError } from './stop.js';
 
 /** Options of {@link MessageWriter}. */
-export interface MessageWriterOptions {
+interface MessageWriterOptions {
   /**
    * Whether {@link MessageWriter.end} ends the stream. Default: true, except for `process.stdout`
    * and `process.stderr`, which are only flushed.

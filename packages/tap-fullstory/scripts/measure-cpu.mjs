@@ -4,7 +4,9 @@
 // Usage (after a build): node packages/tap-fullstory/scripts/measure-cpu.mjs
 import { Writable } from 'node:stream';
 import { MessageWriter } from '@fullstory-singer/singer-core';
-import { ArraySplitter, BUNDLE_KEYS, RecordWriter } from '../dist/src/index.js';
+import { ArraySplitter } from '../dist/src/array-splitter.js';
+import { RecordWriter } from '../dist/src/record-writer.js';
+import { BUNDLE_KEYS } from '../dist/src/streams/key-fields.js';
 import { generateBundleEvents } from 'fullstory-sandbox';
 const N = 200000;
 const texts = [...generateBundleEvents(1, 1000000, N)];

@@ -10,7 +10,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { MessageWriter } from '@fullstory-singer/singer-core';
-import { ArraySplitter, BUNDLE_KEYS, RecordWriter, decodeBody } from '../dist/src/index.js';
+import { ArraySplitter } from '../dist/src/array-splitter.js';
+import { decodeBody } from '../dist/src/decode-body.js';
+import { RecordWriter } from '../dist/src/record-writer.js';
+import { BUNDLE_KEYS } from '../dist/src/streams/key-fields.js';
 
 const count = Number(process.argv[2] ?? 300000);
 const dir = mkdtempSync(join(tmpdir(), 'tap-tput-'));

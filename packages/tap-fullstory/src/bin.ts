@@ -13,7 +13,6 @@ await runMain(
       argv: process.argv.slice(2),
       env: process.env,
       stdout: process.stdout,
-      stderr: process.stderr,
       signal: stop.signal,
     }),
   { name: 'tap-fullstory' },

@@ -61,7 +61,7 @@ export interface SyncCommonOptions {
  * Other SingerErrors (auth, refusals, retries exhausted before the response started, a closed
  * stdout, a stop request) are final.
  */
-export function isBodyRetryable(err: unknown): boolean {
+function isBodyRetryable(err: unknown): boolean {
   if (err instanceof BundleFormatError || err instanceof BodyInterruptedError || err instanceof LocationUnavailableError || isZlibError(err)) {
     return true;
   }
@@ -80,7 +80,7 @@ export function untilStopped<T>(promise: Promise<T>, signal: AbortSignal | undef
 }
 
 /** Splits a decoded body into elements: the ArraySplitter, or a Segment Export file's splitter. */
-export interface BodySplitter {
+interface BodySplitter {
   push(chunk: Buffer): void;
   end(): void;
   /** Body bytes scanned so far. */
@@ -94,7 +94,7 @@ export interface BodySplitter {
 }
 
 /** Everything {@link emitBody} needs. */
-export interface EmitBodyOptions extends Pick<SyncCommonOptions, 'writer' | 'logger' | 'stateEveryRecords' | 'maxRetries' | 'signal' | 'sleep' | 'random' | 'backoffBaseMs'> {
+interface EmitBodyOptions extends Pick<SyncCommonOptions, 'writer' | 'logger' | 'stateEveryRecords' | 'maxRetries' | 'signal' | 'sleep' | 'random' | 'backoffBaseMs'> {
   /** Names the body in messages, e.g. `bundle 1000001`. */
   label: string;
   /** What one element is called in messages: `event` (a bundle's), `row` (a file's). */

@@ -10,16 +10,16 @@ import { Pacer } from './pacer.js';
  * FullStory returns at most this many bundles per `export/list` call
  * (https://developer.fullstory.com/server/v1/exports/list-event-exports/).
  */
-export const LIST_PAGE_SIZE = 20;
+const LIST_PAGE_SIZE = 20;
 
 /** The part of fullstory-client's ExportClient the tap uses. */
-export interface ExportApi {
+interface ExportApi {
   listBundles(startUnixSeconds: number): Promise<BundleRef[]>;
   downloadBundle(id: number | bigint): Promise<Readable>;
 }
 
 /** Options of {@link BundleSource}. */
-export interface BundleSourceOptions {
+interface BundleSourceOptions {
   client: ExportApi;
   downloadsPerMinute: number;
   now?: () => number;

@@ -33,15 +33,14 @@ import { PACKAGE } from './version.js';
 const DESCRIPTION = 'Singer tap for FullStory exports: events and individuals, from Segment Export or the legacy Data Export bundles';
 
 /** Capabilities printed by `--about`. */
-export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'properties'];
+const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'properties'];
 
 /** The process around the program. */
-export interface TapIo {
+interface TapIo {
   argv: string[];
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  /** Whether stderr is a terminal (live progress line); default from `stderr.isTTY`. */
+  /** Whether to draw a live progress line; default: whether the runner's logger writes to a terminal. */
   isTTY?: boolean;
   /** Aborted to stop gracefully (the first SIGINT or SIGTERM, see singer-core's installStopSignals). */
   signal?: AbortSignal;

@@ -31,7 +31,7 @@ const SOURCE_SETTINGS: Record<Source, readonly string[]> = {
 };
 
 /** Segment Export settings, defaults applied. */
-export interface SegmentExportSettings {
+interface SegmentExportSettings {
   segmentId: string;
   windowSeconds: number;
   delaySeconds: number;

@@ -11,7 +11,8 @@
  * ```
  */
 import { InputError } from '@fullstory-singer/singer-core';
-import { isoFromUnix, stateTimestamp, unixFromIso } from './time.js';
+import { findBookmark, isObject } from './state-bookmark.js';
+import { isoFromUnix, unixFromIso } from './time.js';
 
 /** One export bundle as listed by `export/list`: times in unix seconds. */
 export interface BundleRef {
@@ -21,7 +22,7 @@ export interface BundleRef {
 }
 
 /** A bundle that was being emitted when the last checkpoint was written. */
-export interface InProgress {
+interface InProgress {
   bundleId: number | bigint;
   /** RFC 3339 */
   start: string;
@@ -47,15 +48,11 @@ export interface PlannedBundle extends BundleRef {
 }
 
 /** What {@link planBundles} decided. */
-export interface BundlePlan {
+interface BundlePlan {
   /** The bundles to fetch, in order. */
   bundles: PlannedBundle[];
   /** Listed bundles left out because their `Stop` is not after the bookmark (a stale listing). */
   stale: BundleRef[];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isInteger(value: unknown): value is number | bigint {
@@ -76,19 +73,8 @@ export function readCursor(
   source = 'state',
   warn?: (message: string) => void,
 ): EventsCursor {
-  const bookmarks = state['bookmarks'];
-  if (bookmarks !== undefined && !isObject(bookmarks)) {
-    throw new InputError(`${source}: "bookmarks" must be an object`, { source });
-  }
-  const raw = bookmarks?.[stream] ?? state[stream];
+  const { raw, bad, timestamp } = findBookmark(state, stream, source, warn);
   if (raw === undefined || raw === null) return {};
-  const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
-  const timestamp = (value: unknown, field: string): string => {
-    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
-    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
-    return read;
-  };
   if (typeof raw === 'string') return { lastBundleStop: timestamp(raw, '(legacy)') };
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');
   if (raw['last_window_end'] !== undefined || (isObject(raw['in_progress']) && raw['in_progress']['window_start'] !== undefined)) {

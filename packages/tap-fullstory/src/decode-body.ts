@@ -29,7 +29,7 @@ const INFLATE_READ_AHEAD = 1024 * 1024;
 export const MAX_BYTES_AFTER_DATA = 1024 * 1024;
 
 /** Options of {@link decodeBody}. */
-export interface DecodeOptions {
+interface DecodeOptions {
   /**
    * Asked when the gzip data breaks off: whether the bytes decoded so far already hold the whole
    * document (the splitter saw the array close). If so the body is accepted, with a notice.

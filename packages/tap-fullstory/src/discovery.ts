@@ -1,6 +1,7 @@
 /**
  * Discovery and selection, for every stream of the configured source (streams/registry.ts): the
- * catalog `--discover` prints, and what a `--catalog` selects (spec/tap.md "Stream events").
+ * catalog `--discover` prints, and what a `--catalog` selects (the README's "The `events` stream";
+ * https://github.com/singer-io/getting-started/blob/master/docs/DISCOVERY_MODE.md).
  */
 import { isStreamSelected, selectedFields, standardMetadata } from '@fullstory-singer/singer-core';
 import type { Catalog, CatalogEntry, JsonSchema } from '@fullstory-singer/singer-core';

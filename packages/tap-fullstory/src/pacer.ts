@@ -4,7 +4,7 @@
  * (https://developer.fullstory.com/server/v1/exports/get-event-export/); pacing ourselves avoids
  * spending a request (and a Retry-After wait) to learn it.
  */
-export interface PacerOptions {
+interface PacerOptions {
   perMinute: number;
   /** ms since the epoch (default `Date.now`). */
   now?: () => number;

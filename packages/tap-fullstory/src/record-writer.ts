@@ -33,7 +33,7 @@ import type { KeyFields } from './streams/key-fields.js';
  * Where batches go: a singer-core MessageWriter (or anything with its `writeLines`). `released` is
  * called once the sink no longer holds `bytes`, so the buffer can be used for another batch.
  */
-export interface LineSink {
+interface LineSink {
   writeLines(bytes: Buffer, released?: () => void): Promise<void>;
 }
 
@@ -51,13 +51,13 @@ export interface RecordContext {
 }
 
 /** Options of {@link RecordWriter}. */
-export interface RecordWriterOptions {
+interface RecordWriterOptions {
   /** Target size of one write, in bytes (default 64 KiB). */
   batchBytes?: number;
 }
 
 /** Elements of the current body that needed a repair, for one log line each (`first` is an element index). */
-export interface BodyRepairs {
+interface BodyRepairs {
   /** Elements that carried their own key fields (replaced by the tap's). */
   ownKeyFields: { count: number; first: number } | undefined;
   /** Events whose strings held bytes that are not UTF-8 (replaced by U+FFFD). */

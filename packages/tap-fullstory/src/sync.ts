@@ -22,7 +22,7 @@ import type { BundleStreamDefinition } from './streams/types.js';
 import { isoFromUnix, unixFromIso } from './time.js';
 
 /** Everything {@link syncBundles} needs. */
-export interface SyncOptions extends SyncCommonOptions {
+interface SyncOptions extends SyncCommonOptions {
   source: BundleSource;
   /** The stream's definition (for its bookmark, also when not selected). */
   stream: BundleStreamDefinition;
@@ -31,7 +31,7 @@ export interface SyncOptions extends SyncCommonOptions {
 }
 
 /** What a sync did. */
-export interface SyncSummary {
+interface SyncSummary {
   bundles: number;
   records: number;
   /** Uncompressed body bytes scanned. */

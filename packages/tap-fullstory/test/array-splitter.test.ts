@@ -1,20 +1,10 @@
 import { describe, it, expect } from '@jest/globals';
 import { mulberry32 } from 'fullstory-sandbox';
 import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-splitter.js';
+import { splitInChunks } from './helpers.js';
 
 /** Splits `body` into chunks at the given cut points and returns each element's text and flags. */
-function split(body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const out: Array<{ text: string; flags: number }> = [];
-  const s = new ArraySplitter((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
-  let prev = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    s.push(bytes.subarray(prev, cut));
-    prev = cut;
-  }
-  s.end();
-  return out;
-}
+const split = (body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> => splitInChunks((h) => new ArraySplitter(h), body, cuts);
 
 /** Whether JSON.parse takes `body` as an array of objects: the verdict the splitter must agree with. */
 function jsonVerdict(body: string): boolean {

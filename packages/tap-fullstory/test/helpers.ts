@@ -6,6 +6,7 @@ import { generateBundleEvents } from 'fullstory-sandbox';
 import type { Sandbox } from 'fullstory-sandbox';
 import { runMain } from '@fullstory-singer/singer-core';
 import { MemoryWritable, parseOutputLines } from '@fullstory-singer/singer-core/testing';
+import type { ElementHandler } from '../src/array-splitter.js';
 import { tapMain } from '../src/cli.js';
 
 /** What one in-process run printed. */
@@ -23,7 +24,7 @@ export async function runTap(args: string[], env: Record<string, string> = {}): 
   const stdout = new MemoryWritable();
   const stderr = new MemoryWritable();
   let code = -1;
-  await runMain((ctx) => tapMain(ctx, { argv: args, env, stdout, stderr, isTTY: false }), {
+  await runMain((ctx) => tapMain(ctx, { argv: args, env, stdout, isTTY: false }), {
     name: 'tap-fullstory',
     out: stderr,
     env,
@@ -87,4 +88,21 @@ export function servedBundles(sandbox: Sandbox, seed: number): ServedBundle[] {
 /** `[bundle position, first index]` pairs → every `bundle_id:index` key from there on, in order. */
 export function keysFrom(served: ServedBundle[], from: Array<[number, number]>): string[] {
   return from.flatMap(([b, first]) => served[b]!.texts.slice(first).map((_, i) => `${String(served[b]!.id)}:${first + i}`));
+}
+
+/** A splitter of bundle or export bytes, as the splitter tests drive one. */
+export type MakeSplitter = (onElement: ElementHandler) => { push(chunk: Buffer): void; end(): void };
+
+/** Feeds `body` to a new splitter in chunks cut at `cuts`, and returns each element's text and flags. */
+export function splitInChunks(make: MakeSplitter, body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const out: Array<{ text: string; flags: number }> = [];
+  const s = make((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
+  let prev = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    s.push(bytes.subarray(prev, cut));
+    prev = cut;
+  }
+  s.end();
+  return out;
 }

@@ -31,11 +31,9 @@ export const NAME = 'target-fullstory';
 const DESCRIPTION = 'Singer target for FullStory: loads users, events and audiences through the Server API v2 batch imports.';
 
 /** The process streams and environment the CLI uses. */
-export interface CliIo {
+interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
-  /** Where progress goes (logs go through the runner's logger). */
-  stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
 }
 

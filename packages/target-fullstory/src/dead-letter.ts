@@ -18,7 +18,7 @@ import { LineFile, type LineFileHandle } from './line-file.js';
 import type { RejectionReason } from './rejection.js';
 
 /** One dead-letter line. */
-export interface DeadLetterEntry {
+interface DeadLetterEntry {
   stream: string;
   /** The original Singer record, or null when FullStory's error item matched none. */
   record: unknown;
@@ -36,7 +36,7 @@ export function dryRunDeadLetterPath(deadLetterPath: string): string {
 }
 
 /** Options of {@link DeadLetterFile.open}. */
-export interface DeadLetterOptions {
+interface DeadLetterOptions {
   path: string;
   /** A dry run starts its own file afresh; a real run appends. */
   dryRun: boolean;

@@ -34,7 +34,7 @@ export interface LineFileHandle {
 }
 
 /** Options of {@link LineFile.open}. */
-export interface LineFileOptions {
+interface LineFileOptions {
   /** `append` keeps what is there (the dead-letter file); `truncate` starts empty (dry-run files). */
   mode: 'append' | 'truncate';
   /** The setting that names the file, for error messages (`dead_letter_path`). */

@@ -15,7 +15,7 @@ import { rewritePropertyName, snakeCase, type PropertyNamer } from './mapping/na
 import { compileValidator, type RecordValidator } from './mapping/validation.js';
 
 /** Everything the target needs to load one stream. */
-export interface StreamRoute {
+interface StreamRoute {
   dataType: DataType;
   /** FullStory batch endpoint family: audiences are users requests. */
   kind: BatchKind;
@@ -25,7 +25,7 @@ export interface StreamRoute {
 }
 
 /** What one SCHEMA compiled to. */
-export interface StreamState {
+interface StreamState {
   route: StreamRoute;
   mapper: RecordMapper;
   /** Absent when `validate_records` is false. */
@@ -60,7 +60,7 @@ export function routeStream(settings: TargetSettings, stream: string): StreamRou
 }
 
 /** Options of {@link StreamRegistry}. */
-export interface StreamRegistryOptions {
+interface StreamRegistryOptions {
   settings: TargetSettings;
   namer: PropertyNamer;
   logger: Logger;

@@ -1,6 +1,6 @@
 /**
  * The Meltano SDK target test streams (fixtures/singer/conformance/, copied from meltano/sdk@136de07f,
- * Apache-2.0) through the target against the sandbox, as ../shared/conformance/README.md says: run with
+ * Apache-2.0, see fixtures/singer/conformance/NOTICE) through the target against the sandbox: run with
  * `data_type: "users"` and, per stream, `mapping.uid` set to the stream's key property.
  */
 import { describe, expect, it } from '@jest/globals';

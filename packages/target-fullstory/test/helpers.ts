@@ -178,6 +178,6 @@ export function usersInput(stream: string, n: number, prefix = 'u', extra: (i: n
 }
 
 /** Batch-create requests the sandbox saw, in order. */
-export function batchPosts(sandbox: Sandbox, kind: 'users' | 'events' = 'users') {
+export function batchPosts(sandbox: Sandbox, kind: 'users' | 'events' = 'users'): ReturnType<Sandbox['requests']> {
   return sandbox.requests().filter((r) => r.method === 'POST' && r.path === `/v2/${kind}/batch`);
 }

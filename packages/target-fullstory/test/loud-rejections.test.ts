@@ -3,7 +3,7 @@
  * the count by code and the dead-letter path, at `--log-level warn` too; when every record of a stream
  * fails the same way, a hint; and a dry run never writes into the real dead-letter file.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { logLines } from '@fullstory-singer/singer-core/testing';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

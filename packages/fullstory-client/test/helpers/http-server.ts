@@ -1,5 +1,6 @@
 // A tiny scripted HTTP server for the client's behaviour tests: 127.0.0.1, port 0, one handler per
 // test. Records every request it saw (method, URL, headers, body) so tests can assert on them.
+import { afterEach } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,19 @@ export async function startServer(handler: Handler): Promise<TestServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * One server per test, closed after it: call once at the top of a test file, then `await
+ * serve(handler)` in a test. Closing it early (to refuse connections) is fine.
+ */
+export function serverPerTest(): (handler: Handler) => Promise<TestServer> {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (handler) => (server = await startServer(handler));
 }
 
 /** Sends `body` as JSON with `status` and optional extra headers. */

@@ -11,7 +11,7 @@
  * The first three need a key (the server checks it); the storage path is served before any key check.
  */
 import { createReadStream } from 'node:fs';
-import { HttpError, readBody, send, sendJson, type Exchange } from '../http.js';
+import { HttpError, send, sendJson, type Exchange } from '../http.js';
 import { parseJsonLossless } from '../json.js';
 import { STORAGE_PREFIX, StorageError, type CreateFault, type SegmentExports } from './exports.js';
 import { parseExportRequest } from './request.js';

@@ -29,7 +29,7 @@ const FRAMINGS: Record<ExportFormat, Framing> = {
 };
 
 /** A Readable of framed items: `open`, then each item (with `between` and `after`), then `close`. */
-export class RowStream extends Readable {
+class RowStream extends Readable {
   private started = false;
   private done = false;
   /** Items written so far (the CSV header counts as one). */

@@ -57,7 +57,7 @@ interface Operation {
 }
 
 /** The answer of `GET /operations/v1/{id}`. */
-export interface OperationView {
+interface OperationView {
   id: string;
   type: 'SEARCH_EXPORT';
   details: null;
@@ -70,7 +70,7 @@ export interface OperationView {
 }
 
 /** What a signed download resolves to. */
-export interface DownloadTarget {
+interface DownloadTarget {
   path: string;
   filename: string;
   summary: SegmentExportSummary;
@@ -91,7 +91,7 @@ export interface CreateFault {
   pendingMs?: number;
 }
 
-export interface SegmentExportsDeps {
+interface SegmentExportsDeps {
   now: () => number;
   /** The timeline: every published bundle, oldest first. */
   bundles: () => readonly BundleMeta[];

@@ -11,7 +11,7 @@ import { projectionFor, type ExportType, type Projection } from './fields.js';
 import type { ExportFormat } from './encode.js';
 
 /** `{start, end}` as ms since the epoch; `undefined` for an empty bound ("forever" / "up to now"). */
-export interface TimeBounds {
+interface TimeBounds {
   start?: number;
   end?: number;
 }

@@ -21,7 +21,7 @@ import { validateEvent, validateUser } from './validate.js';
  */
 export type Permission = 'admin' | 'standard' | 'read' | 'none';
 
-export interface ApiSettings {
+interface ApiSettings {
   now: () => number;
   jobLatencyMs: number;
   maxRunningJobs: number;

@@ -63,7 +63,7 @@ export interface Job {
   elapsed?: boolean;
 }
 
-export interface JobSettings {
+interface JobSettings {
   jobLatencyMs: number;
   maxRunningJobs: number;
   now: () => number;

@@ -37,7 +37,7 @@ function checkString(obj: Record<string, unknown>, field: string, max: number, l
 }
 
 /** Checks a `properties` object (recursively, counting dotted paths). */
-export function checkProperties(value: unknown, label = 'properties'): Problem | undefined {
+function checkProperties(value: unknown, label = 'properties'): Problem | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) return problem('invalid_argument', `${label} must be an object`);
   const state = { count: 0 };
@@ -68,7 +68,7 @@ function walk(obj: Record<string, unknown>, prefix: string, state: { count: numb
 }
 
 /** Checks `schema: {properties: {name: type}}`. */
-export function checkSchema(value: unknown): Problem | undefined {
+function checkSchema(value: unknown): Problem | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) return problem('invalid_argument', 'schema must be an object');
   const props = value.properties;

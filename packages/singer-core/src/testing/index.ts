@@ -10,8 +10,8 @@ import { parseJson } from '../json.js';
 import type { OtherMessage, SingerMessage } from '../messages.js';
 import { parseMessageText } from '../reader.js';
 
-export { MemoryWritable, type MemoryWritableOptions } from './memory-writable.js';
-export { runBin, type RunBinOptions, type RunBinResult } from './run-bin.js';
+export { MemoryWritable } from './memory-writable.js';
+export { runBin, type RunBinResult } from './run-bin.js';
 export { screenRows } from './screen.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 
 /** Options of {@link MemoryWritable}. */
-export interface MemoryWritableOptions {
+interface MemoryWritableOptions {
   /** Stream highWaterMark in bytes (Node's default 16 KiB when omitted). */
   highWaterMark?: number;
   /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Options of {@link runBin}. */
-export interface RunBinOptions {
+interface RunBinOptions {
   /** Written to the child's stdin (which is then closed); a stream is piped. Default: empty stdin. */
   input?: string | Buffer | NodeJS.ReadableStream;
   /** Extra environment, on top of a cleaned copy of `process.env`. */

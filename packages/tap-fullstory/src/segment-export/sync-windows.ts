@@ -31,7 +31,7 @@ import {
 export type WindowSelection = StreamSelection<SegmentStreamDefinition>;
 
 /** Everything {@link syncWindows} needs. */
-export interface SyncWindowsOptions extends SyncCommonOptions {
+interface SyncWindowsOptions extends SyncCommonOptions {
   client: SegmentExportApi;
   /** The selected streams, in the order they are synced. */
   streams: readonly WindowSelection[];
@@ -43,7 +43,7 @@ export interface SyncWindowsOptions extends SyncCommonOptions {
 }
 
 /** What a sync did. */
-export interface SyncWindowsSummary {
+interface SyncWindowsSummary {
   windows: number;
   records: number;
   /** Uncompressed body bytes scanned. */

@@ -39,7 +39,7 @@ export interface SegmentExportApi {
 }
 
 /** What {@link WindowExport} needs besides the request. */
-export interface WindowExportOptions {
+interface WindowExportOptions {
   client: SegmentExportApi;
   logger: Logger;
   /** Names the window in messages, e.g. `events window 2024-01-01T00:00:00Z..2024-01-01T01:00:00Z`. */

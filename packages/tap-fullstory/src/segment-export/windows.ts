@@ -17,17 +17,17 @@
  *   "in_progress": {"window_start": "2026-11-20T01:00:00Z", "window_end": "2026-11-20T02:00:00Z", "offset": 30000, "operation_id": "..."}}}}
  * ```
  */
-import { InputError } from '@fullstory-singer/singer-core';
-import { isoFromUnix, stateTimestamp, unixFromIso } from '../time.js';
+import { findBookmark, isObject } from '../state-bookmark.js';
+import { isoFromUnix, unixFromIso } from '../time.js';
 
 /** One export window, unix seconds, end exclusive. */
-export interface Window {
+interface Window {
   start: number;
   end: number;
 }
 
 /** A window that was being emitted when the last checkpoint was written. */
-export interface WindowInProgress extends Window {
+interface WindowInProgress extends Window {
   /** Rows of the window's file already emitted (0-based index of the next one). */
   offset: number;
   /** The export made for it, so a resumed run can download the same file instead of exporting again. */
@@ -61,10 +61,6 @@ export interface WindowPlan {
   settledBefore: number;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Reads the bookmark of `stream` from a state object. A timestamp without a UTC offset is read as
  * UTC, never in the local time zone, and `warn` is told (as the bundle cursor does).
@@ -77,17 +73,9 @@ export function readWindowCursor(
   source = 'state',
   warn?: (message: string) => void,
 ): WindowCursor {
-  const bookmarks = state['bookmarks'];
-  if (bookmarks !== undefined && !isObject(bookmarks)) throw new InputError(`${source}: "bookmarks" must be an object`, { source });
-  const raw = bookmarks?.[stream] ?? state[stream];
+  const { raw, bad, timestamp } = findBookmark(state, stream, source, warn);
   if (raw === undefined || raw === null) return {};
-  const bad = (field: string, expected: string): InputError =>
-    new InputError(`${source}: bookmark ${stream}.${field} must be ${expected}`, { source });
-  const time = (value: unknown, field: string): number => {
-    const read = stateTimestamp(value, (utc) => warn?.(`${source}: bookmark ${stream}.${field} (${String(value)}) has no UTC offset; read as UTC: ${utc}`));
-    if (read === undefined) throw bad(field, 'an RFC 3339 timestamp');
-    return unixFromIso(read)!;
-  };
+  const time = (value: unknown, field: string): number => unixFromIso(timestamp(value, field))!;
   // The Python tap's legacy state: one timestamp.
   if (typeof raw === 'string') return { emittedUntil: time(raw, '(legacy)') };
   if (!isObject(raw)) throw bad('', 'an object or a legacy RFC 3339 timestamp');

@@ -64,7 +64,7 @@ export interface MapperOptions {
 }
 
 /** A mapped request, ready for a batch body. */
-export type FullStoryRequest = Record<string, unknown>;
+type FullStoryRequest = Record<string, unknown>;
 
 /** The outcome of mapping one record. `uid` is the request's user for the load order (users requests). */
 export type MapResult = { ok: true; request: FullStoryRequest; uid?: string } | Rejection;

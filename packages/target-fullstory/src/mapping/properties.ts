@@ -32,13 +32,13 @@ export interface PropertyCounts {
 }
 
 /** The `properties` (and `schema`) part of a request. */
-export interface PropertiesPart {
+interface PropertiesPart {
   properties: Record<string, unknown>;
   schema?: { properties: Record<string, PropertyType> };
 }
 
 /** Options of {@link compileProperties}. */
-export interface PropertiesOptions {
+interface PropertiesOptions {
   /** The stream's SCHEMA `schema`. */
   schema: JsonSchema;
   namer: PropertyNamer;
@@ -52,7 +52,7 @@ export interface PropertiesOptions {
 }
 
 /** Builds the properties of one record: a part, nothing (no property), or the record's rejection. */
-export type PropertiesBuilder = (record: Record<string, unknown>, flag?: [string, boolean]) => PropertiesPart | Rejection | undefined;
+type PropertiesBuilder = (record: Record<string, unknown>, flag?: [string, boolean]) => PropertiesPart | Rejection | undefined;
 
 interface FieldNode {
   /** Rewritten name, worked out on first use (so fields never sent are never reported as rewritten). */

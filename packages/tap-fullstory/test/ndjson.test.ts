@@ -1,28 +1,14 @@
 // NDJSON (the splitter's `lines` framing, Segment Export files) and the sniffing between NDJSON and a JSON array.
 import { describe, it, expect } from '@jest/globals';
 import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-splitter.js';
-import type { ElementHandler } from '../src/array-splitter.js';
 import { FileSplitter } from '../src/segment-export/file-splitter.js';
+import { splitInChunks, type MakeSplitter } from './helpers.js';
 
-type Make = (onElement: ElementHandler) => { push(chunk: Buffer): void; end(): void };
+const lines: MakeSplitter = (h) => new ArraySplitter(h, { framing: 'lines' });
+const file: MakeSplitter = (h) => new FileSplitter(h);
 
-const lines: Make = (h) => new ArraySplitter(h, { framing: 'lines' });
-const file: Make = (h) => new FileSplitter(h);
-
-/** Splits `body` into chunks at the given cut points and returns each row's text and flags. */
-function split(body: string | Buffer, cuts: number[] = [], make: Make = lines): Array<{ text: string; flags: number }> {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const out: Array<{ text: string; flags: number }> = [];
-  const s = make((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
-  let prev = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    s.push(bytes.subarray(prev, cut));
-    prev = cut;
-  }
-  s.end();
-  return out;
-}
-const texts = (body: string | Buffer, cuts: number[] = [], make: Make = lines): string[] => split(body, cuts, make).map((r) => r.text);
+const split = (body: string | Buffer, cuts: number[] = [], make: MakeSplitter = lines): Array<{ text: string; flags: number }> => splitInChunks(make, body, cuts);
+const texts = (body: string | Buffer, cuts: number[] = [], make: MakeSplitter = lines): string[] => split(body, cuts, make).map((r) => r.text);
 
 describe("ArraySplitter, framing 'lines' (NDJSON)", () => {
   it('yields the raw bytes of each row, untouched, skipping blank lines and CRs', () => {
