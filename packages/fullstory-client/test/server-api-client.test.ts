@@ -50,8 +50,10 @@ describe('ServerApiClient.createBatch', () => {
     await new ServerApiClient(testOptions(url, { maxRetries: 4 })).createBatch('users', '{"requests":[{}]}', (n) => `k${n}`);
     // The reset may have created the job under k2 (its answer lost): k2 is kept through the 500 after it.
     expect(seen.map((r) => r.headers['idempotency-key'])).toEqual(['k0', 'k1', 'k2', 'k2', 'k2']);
+  });
 
-    await server!.close();
+  it('answered 500 on every attempt, it gives up after maxRetries + 1 keys', async () => {
+    const oops = { code: 'server_error', message: 'oops' };
     const always500 = await serve((_req, res) => sendJson(res, 500, oops));
     const err = await caught(new ServerApiClient(testOptions(always500.url, { maxRetries: 3 })).createBatch('users', '{"requests":[{}]}', (n) => `k${n}`));
     expect(err).toBeInstanceOf(UnavailableError);
