@@ -7,6 +7,17 @@ import type { ClientOptions } from './options.js';
 type JobKind = 'users' | 'events';
 
 /** A batch import job's state (`GET /v2/{kind}/batch/{id}`). */
+/** A batch create's answer. */
+export interface CreatedJob {
+  id: string;
+  status: string;
+  /**
+   * When FullStory made the job (its `created`, in ms since the epoch), when it says. A create answered
+   * from FullStory's idempotency store carries the first answer, so the time the job was first made.
+   */
+  createdMs?: number;
+}
+
 export interface JobStatus {
   id: string;
   /** `PROCESSING`, `COMPLETED`, or `FAILED` (which includes partial failure). */
@@ -87,7 +98,7 @@ export class ServerApiClient {
     body: string | Buffer,
     idempotencyKeys: (index: number) => string,
     options: CallOptions = {},
-  ): Promise<{ id: string; status: string }> {
+  ): Promise<CreatedJob> {
     const spec: RequestSpec = {
       method: 'POST',
       path: `/v2/${kind}/batch`,
@@ -100,9 +111,12 @@ export class ServerApiClient {
     const response = await this.http.requestJson(spec);
     if (response.status === 400 || response.status === 413) throw this.refused(spec, response);
     const job = field(spec, objectBody(spec, response), 'job');
-    const { id, status } = (job ?? {}) as { id?: unknown; status?: unknown };
+    const { id, status, created } = (job ?? {}) as { id?: unknown; status?: unknown; created?: unknown };
     if (typeof id !== 'string' || id === '') throw unexpected(spec, 200, 'no job.id');
-    return { id, status: typeof status === 'string' ? status : 'PROCESSING' };
+    const result: CreatedJob = { id, status: typeof status === 'string' ? status : 'PROCESSING' };
+    const createdMs = typeof created === 'string' ? Date.parse(created) : NaN;
+    if (Number.isFinite(createdMs)) result.createdMs = createdMs;
+    return result;
   }
 
   /** `GET /v2/{kind}/batch/{jobId}`: the job's status and counts. */

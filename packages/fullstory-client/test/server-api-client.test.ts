@@ -26,7 +26,8 @@ describe('ServerApiClient.createBatch', () => {
       return `batch-key-${n}`;
     });
 
-    expect(job).toEqual({ id: 'otpo123=', status: 'PROCESSING' });
+    // `created` read as ms since the epoch: it tells a job an earlier run made (target-fullstory's job.ts).
+    expect(job).toEqual({ id: 'otpo123=', status: 'PROCESSING', createdMs: Date.parse('2019-04-18T14:36:11.123Z') });
     expect(seen).toHaveLength(4);
     expect(asked).toEqual([0, 0, 0, 0]);
     for (const request of seen) {

@@ -30,6 +30,7 @@ import {
   type ReadMessage,
   type Redactor,
 } from '@fullstory-singer/singer-core';
+import { randomUUID } from 'node:crypto';
 import { Checkpoints } from './checkpoints.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { TargetSettings } from './config.js';
@@ -181,6 +182,8 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
     pollIntervalMs: settings.jobPollIntervalSeconds * 1000,
     jobTimeoutMs: settings.jobTimeoutSeconds * 1000,
     logger,
+    runStartedMs: clock.now(),
+    runId: randomUUID(),
     reject,
     imported: (_stream, n) => {
       tally.imported += n;

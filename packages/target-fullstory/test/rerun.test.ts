@@ -54,6 +54,21 @@ function eventCounts(s: Sandbox): Map<number, number> {
 }
 
 const posts = (s: Sandbox) => s.requests().filter((r) => r.method === 'POST');
+const eventPosts = (s: Sandbox) => posts(s).filter((r) => r.path === '/v2/events/batch');
+const userPosts = (s: Sandbox) => posts(s).filter((r) => r.path === '/v2/users/batch');
+const eventJobs = (s: Sandbox) => s.jobs().filter((j) => j.kind === 'events');
+
+/**
+ * The users creates of a rerun: each met the earlier run's job (a replay) and was then sent once more
+ * under a key of this run (not a replay), so its values are applied again after that job.
+ */
+function expectUsersSentAgain(creates: ReturnType<typeof posts>): void {
+  const replayed = creates.filter((p) => p.replayed === true);
+  const fresh = creates.filter((p) => p.replayed !== true);
+  expect(fresh).toHaveLength(replayed.length);
+  const keys = new Set(replayed.map((p) => p.headers['idempotency-key']));
+  expect(fresh.every((p) => !keys.has(p.headers['idempotency-key']))).toBe(true);
+}
 
 /** Runs the target and checks it ended well. */
 async function load(s: Sandbox, input: Message[], over: Record<string, unknown> = {}): Promise<RunResult> {
@@ -68,7 +83,7 @@ describe('a rerun from the last printed state', () => {
       const s = await file.start({ jobLatencyMs: 5, idempotency });
       const messages = source();
       const first = await load(s, messages);
-      const jobs = s.jobs().length;
+      const jobs = eventJobs(s).length;
       const events = [...eventCounts(s).values()];
       expect(events).toHaveLength(40);
       expect(events.every((c) => c === 1)).toBe(true);
@@ -78,11 +93,12 @@ describe('a rerun from the last printed state', () => {
       expect(s.jobs().some((j, i) => j.requests < 6 && i < jobs - 2)).toBe(true);
 
       for (const printed of first.states) {
-        const before = posts(s).length;
+        const [eventsBefore, usersBefore] = [eventPosts(s).length, userPosts(s).length];
         const rerun = await load(s, replayFrom(messages, printed));
-        // Every create of the rerun got the answer saved for its key: the first run's jobs.
-        expect(posts(s).slice(before).every((p) => p.replayed === true)).toBe(true);
-        expect(s.jobs()).toHaveLength(jobs);
+        // Every events create of the rerun got the answer saved for its key: the first run's jobs.
+        expect(eventPosts(s).slice(eventsBefore).every((p) => p.replayed === true)).toBe(true);
+        expect(eventJobs(s)).toHaveLength(jobs);
+        expectUsersSentAgain(userPosts(s).slice(usersBefore));
         expect([...eventCounts(s).values()].every((c) => c === 1)).toBe(true);
         // It goes on exactly as the first run did after that state.
         expect(rerun.states).toEqual(first.states.slice(first.states.indexOf(printed) + 1));
@@ -99,7 +115,7 @@ describe('a rerun from the last printed state', () => {
     const [k0, k1, k2] = firstRun.map((p) => String(p.headers['idempotency-key']));
     expect(firstRun.map((p) => p.status).slice(0, 3)).toEqual([500, 500, 200]);
     expect([k1, k2]).toEqual([`${k0}-1`, `${k0}-2`]);
-    const jobs = s.jobs().length;
+    const jobs = eventJobs(s).length;
 
     const before = posts(s).length;
     await load(s, messages, { max_retries: 3, max_jobs_in_flight: 1 });
@@ -109,7 +125,7 @@ describe('a rerun from the last printed state', () => {
       [k1, 500, true],
       [k2, 200, true],
     ]);
-    expect(s.jobs()).toHaveLength(jobs);
+    expect(eventJobs(s)).toHaveLength(jobs);
     expect([...eventCounts(s).values()]).toEqual(Array(8).fill(1));
   });
 
@@ -120,12 +136,12 @@ describe('a rerun from the last printed state', () => {
     const first = await load(s, messages);
     expect(first.deadLetters.map((d) => d['code'])).toEqual(['invalid_event']);
     expect(posts(s).some((p) => p.status === 400)).toBe(true);
-    const jobs = s.jobs().length;
+    const jobs = eventJobs(s).length;
 
-    const before = posts(s).length;
+    const before = eventPosts(s).length;
     const rerun = await load(s, messages);
-    expect(posts(s).slice(before).every((p) => p.replayed === true)).toBe(true);
-    expect(s.jobs()).toHaveLength(jobs);
+    expect(eventPosts(s).slice(before).every((p) => p.replayed === true)).toBe(true);
+    expect(eventJobs(s)).toHaveLength(jobs);
     expect([...eventCounts(s).values()]).toEqual(Array(15).fill(1));
     // The rerun accounts for the refused record as the first run did.
     expect(rerun.deadLetters.slice(first.deadLetters.length).map((d) => [d['code'], (d['record'] as { n: number }).n])).toEqual([['invalid_event', 10]]);
@@ -136,9 +152,9 @@ describe('a rerun from the last printed state', () => {
     s.addFaults({ method: 'POST', path: '/v2/events/batch', times: 1000, action: 'reject_items', match: 'Poison', body: { code: 'invalid_event', message: 'no poison' } });
     const messages = source(24, (i) => (i === 10 ? { event_name: 'Poison' } : {}));
     const first = await load(s, messages);
-    const jobs = s.jobs().length;
+    const jobs = eventJobs(s).length;
     const rerun = await load(s, messages);
-    expect(s.jobs()).toHaveLength(jobs);
+    expect(eventJobs(s)).toHaveLength(jobs);
     expect(rerun.summary).toMatchObject({ imported: first.summary!.imported, rejectedByFullStory: 1 });
     expect(rerun.deadLetters.slice(first.deadLetters.length).map((d) => [d['code'], (d['record'] as { n: number }).n])).toEqual([['invalid_event', 10]]);
     expect([...eventCounts(s).values()]).toEqual(Array(15).fill(1));
@@ -154,5 +170,22 @@ describe('a rerun from the last printed state', () => {
     await load(s, messages);
     expect(s.jobs()).toHaveLength(2 * jobs);
     expect([...eventCounts(s).values()]).toEqual(Array(8).fill(2));
+  });
+
+  it('a users batch equal to one an earlier run sent is applied again: a value changed in between and back is the last in FullStory', async () => {
+    const s = await file.start({ jobLatencyMs: 5 });
+    const users = (plan: string) => [schema('people'), ...[0, 1, 2].map((i) => record('people', { uid: `u${i}`, plan })), state({ run: 1 })];
+    await load(s, users('free'));
+    await load(s, users('paid'));
+    // Byte for byte the first run's batch, in the same place: FullStory answers with the first run's job.
+    const before = userPosts(s).length;
+    await load(s, users('free'));
+    expect(s.users().map((u) => [u.uid, (u.properties as { plan?: string }).plan])).toEqual([
+      ['u0', 'free'],
+      ['u1', 'free'],
+      ['u2', 'free'],
+    ]);
+    expect(userPosts(s).slice(before).map((p) => p.replayed === true)).toEqual([true, false]);
+    expectUsersSentAgain(userPosts(s).slice(before));
   });
 });

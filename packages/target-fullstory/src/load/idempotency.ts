@@ -21,8 +21,11 @@
  *
  * Two identical creates (same stream, type, place and bodies) within 24 hours get one job. After a state
  * boundary that is the point. Across separate runs it means a batch byte for byte equal to one sent
- * less than 24 hours before, in the same place after the run's start, is not imported again (README,
- * "What can duplicate").
+ * less than 24 hours before, in the same place after the run's start, is not imported again: right for
+ * events (they are the same events), wrong for users when a batch in between changed them (a full sync
+ * that flips a value and back). So a users create that meets a job made before this run began waits for
+ * that job and is sent once more under a `resend` key of this run (job.ts): its values are applied
+ * again, after the earlier job, and the last value in the input is the last in FullStory.
  */
 
 import { createHash } from 'node:crypto';
@@ -39,6 +42,11 @@ export interface CreateSpec {
   hi: number;
   /** The body as sent: `{"requests":[...]}`, the request bodies in order. */
   body: Buffer;
+  /**
+   * Set only when a users batch is sent again in this run after meeting an earlier run's job (job.ts):
+   * the run's own id, so this create is new to FullStory and the values are applied again.
+   */
+  resend?: string;
 }
 
 /** Names this derivation: a change to it must not meet keys made the old way. */
@@ -50,7 +58,7 @@ const VERSION = 'target-fullstory/1';
  */
 export function idempotencyKeys(create: CreateSpec): (savedFailures: number) => string {
   const base = createHash('sha256')
-    .update(JSON.stringify([VERSION, create.stream, create.kind, create.ordinal, create.lo, create.hi]))
+    .update(JSON.stringify([VERSION, create.stream, create.kind, create.ordinal, create.lo, create.hi, ...(create.resend === undefined ? [] : [create.resend])]))
     .update('\n')
     .update(create.body)
     .digest('base64url');
