@@ -31,8 +31,11 @@ function segmentRow(result, label) {
 }
 
 function targetRow(result, label) {
-  if (!result) return `| ${label} | not measured | | | | | | |`;
-  return `| ${label} | ${n(result.records)} | ${n(result.seconds)} s | **${n(result.recordsPerSecond)}** | ${n(result.recordsPerCpuSecond)} | ${n(result.peakRssMB)} MB | ${n(result.requests)} | ${n(result.landed?.users)} / ${n(result.landed?.events)} |`;
+  if (!result) return `| ${label} | not measured | | | | | | | | | |`;
+  const floor = result.floor ? n(result.floor.recordsPerCpuSecond) : '–';
+  const ratio = result.ratioToFloor === undefined ? '–' : `**${result.ratioToFloor}**`;
+  const keys = result.idempotencyKeys?.shareOfTargetCpu === undefined ? '–' : `${n(Math.round(result.idempotencyKeys.shareOfTargetCpu * 1000) / 10)} %`;
+  return `| ${label} | ${n(result.records)} | ${n(result.seconds)} s | **${n(result.recordsPerSecond)}** | ${n(result.recordsPerCpuSecond)} | ${floor} | ${ratio} | ${keys} | ${n(result.peakRssMB)} MB | ${n(result.requests)} | ${n(result.landed?.users)} / ${n(result.landed?.events)} |`;
 }
 
 /** The reference bundle's table: the figure the tap's performance goal is stated for. */
@@ -162,8 +165,13 @@ export async function writeBenchmarksMd({ resultsDir, path }) {
     'polls, error pages). Landed is what the sandbox counted at the end (it counts events rather than keeping them,',
     '`--no-retain-events`, so its own memory stays small).',
     '',
-    '| settings | records | time | records/s | records/CPU-s | peak RSS | requests | landed users / events |',
-    '|---|---|---|---|---|---|---|---|',
+    "Floor: `bench/lib/target-floor.js` over the same file in the same run (it only parses each line, builds the",
+    'request and stringifies batches of 5000), in records per CPU-second; ratio is the target\'s to it (goal: 0.5).',
+    "Keys: the CPU of the target's own `Idempotency-Key` function (its build's `load/idempotency.js`, SHA-256 over",
+    "each body) over the same bodies, as a share of the target's CPU (goal: under 5 %).",
+    '',
+    '| settings | records | time | records/s | records/CPU-s | floor rec/CPU-s | ratio | keys | peak RSS | requests | landed users / events |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     targetRow(t500, 'batch_size 500 (default)'),
     targetRow(t5000, 'batch_size 5000'),
     targetRow(t500x2, 'batch_size 500, twice the input'),

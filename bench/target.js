@@ -4,14 +4,22 @@
 // The input is generated on the fly under bench/tmp (gitignored) and reused while its size matches.
 // Reported: wall time and records per second, records per CPU second of the target (its own work,
 // apart from waiting on jobs), peak RSS (uncapped: no NODE_OPTIONS), and the requests it made (from the
-// sandbox's request log).
+// sandbox's request log). Beside it, in the same run: the floor (bench/lib/target-floor.js: parse each
+// line, build the request, stringify batches of 5000) in records per CPU second and the target's ratio
+// to it; and what the Idempotency-Keys cost: the target's own key function (from its build) timed over
+// the same request bodies, in CPU per record and as a share of the target's CPU.
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { bins, tmpDir } from './lib/paths.js';
+import { pathToFileURL } from 'node:url';
+import { bins, root, tmpDir } from './lib/paths.js';
 import { countLines, runMeasured } from './lib/process.js';
 import { BENCH_KEY, getJson, startSandbox } from './lib/sandbox.js';
+import { forEachBodyOf } from './lib/target-floor.js';
+
+const FLOOR = join(root, 'bench', 'lib', 'target-floor.js');
+const KEYS = join(root, 'packages', 'target-fullstory', 'dist', 'src', 'load', 'idempotency.js');
 
 const PLANS = ['free', 'team', 'business', 'enterprise'];
 const EVENT_NAMES = ['Order Completed', 'Product Viewed', 'Signed In', 'Invoice Paid', 'Seat Added'];
@@ -103,6 +111,37 @@ function requestKinds(entries) {
   return kinds;
 }
 
+/** The floor over `input`: records per CPU second of bench/lib/target-floor.js. */
+async function floor(input, records, label) {
+  const { NODE_OPTIONS: _uncapped, ...env } = process.env;
+  const run = runMeasured(FLOOR, [], { env, stdout: 'null', logPath: join(tmpDir, `${label}.floor.log`) });
+  createReadStream(input, { highWaterMark: 1 << 16 }).pipe(run.child.stdin);
+  const measured = await run.done;
+  if (measured.code !== 0) throw new Error(`the target floor exited with ${measured.code} (log: ${join(tmpDir, `${label}.floor.log`)})`);
+  return { cpuSeconds: round(measured.cpuSeconds, 2), recordsPerCpuSecond: Math.round(records / measured.cpuSeconds) };
+}
+
+/**
+ * CPU time of the target's own Idempotency-Key function (its build's load/idempotency.js) over the
+ * request bodies of `input` in batches of `batchSize`: only the key calls are timed, not the building.
+ */
+async function hashCost(input, batchSize) {
+  const { idempotencyKeys } = await import(pathToFileURL(KEYS).href);
+  let micros = 0;
+  let bytes = 0;
+  let bodies = 0;
+  await forEachBodyOf(input, batchSize, (stream, text) => {
+    const body = Buffer.from(text);
+    const started = process.cpuUsage();
+    idempotencyKeys({ stream, kind: stream === 'bench_users' ? 'users' : 'events', ordinal: bodies, lo: 0, hi: batchSize, body })(0);
+    const spent = process.cpuUsage(started);
+    micros += spent.user + spent.system;
+    bytes += body.length;
+    bodies += 1;
+  });
+  return { bodies, bodyMB: round(bytes / 1e6, 1), cpuSeconds: round(micros / 1e6, 3) };
+}
+
 /**
  * Runs one target benchmark, with the target's memory uncapped (the environment without NODE_OPTIONS).
  * @param {{ records: number, batchSize: number, log: (line: string) => void }} options
@@ -137,6 +176,12 @@ export async function benchTarget({ records, batchSize, log }) {
     const stats = await getJson(`${sandbox.url}/__sandbox/stats`);
     const log_ = await getJson(`${sandbox.url}/__sandbox/requests`);
     const entries = Array.isArray(log_) ? log_ : (log_.requests ?? []);
+
+    log('  floor: parse, build the request, stringify batches of 5000');
+    const floorResult = await floor(input, records, label);
+    log('  Idempotency-Keys over the same bodies');
+    const hash = await hashCost(input, batchSize);
+    const recordsPerCpuSecond = measured.cpuSeconds > 0 ? Math.round(records / measured.cpuSeconds) : undefined;
     return {
       bench: 'target',
       records,
@@ -145,7 +190,15 @@ export async function benchTarget({ records, batchSize, log }) {
       seconds: round(measured.wallSeconds, 2),
       recordsPerSecond: Math.round(records / measured.wallSeconds),
       cpuSeconds: round(measured.cpuSeconds, 2),
-      recordsPerCpuSecond: measured.cpuSeconds > 0 ? Math.round(records / measured.cpuSeconds) : undefined,
+      recordsPerCpuSecond,
+      floor: floorResult,
+      ratioToFloor: recordsPerCpuSecond === undefined ? undefined : round(recordsPerCpuSecond / floorResult.recordsPerCpuSecond, 2),
+      idempotencyKeys: {
+        ...hash,
+        microsecondsPerRecord: round((hash.cpuSeconds * 1e6) / records, 3),
+        // The share of the target's CPU the keys take: what they cost in records per CPU second.
+        shareOfTargetCpu: measured.cpuSeconds > 0 ? round(hash.cpuSeconds / measured.cpuSeconds, 4) : undefined,
+      },
       peakRssMB: measured.peakRssMb,
       stateLines: states.lines,
       requests: stats.requests ?? entries.length,

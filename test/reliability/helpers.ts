@@ -248,6 +248,10 @@ export interface PipelineOptions {
   tap: { args: string[]; env?: Record<string, string> };
   target: { args: string[]; env?: Record<string, string> };
   timeoutMs: number;
+  /** Called once both are started (e.g. to kill the target on a condition seen in the sandbox). */
+  onSpawn?: (children: { tap: ChildProcess; target: ChildProcess }) => void;
+  /** Called with each complete stdout line of the target as it arrives. */
+  onTargetLine?: (line: string) => void;
 }
 
 /**
@@ -277,6 +281,16 @@ export function spawnPipeline(opts: PipelineOptions): Promise<{ tap: BinRun; tar
   };
   const tap = start('tap-fullstory', opts.tap);
   const target = start('target-fullstory', opts.target);
+  const onLine = opts.onTargetLine;
+  if (onLine) {
+    let partial = '';
+    target.child.stdout.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) onLine(line);
+    });
+  }
+  opts.onSpawn?.({ tap: tap.child, target: target.child });
   tap.child.stdin.end();
   tap.child.stdout.pipe(target.child.stdin);
   const timer = setTimeout(() => {

@@ -104,7 +104,7 @@ const EXIT_CODE = { SIGTERM: 143, SIGINT: 130 } as const;
  */
 async function resumeThrough(interruptions: Interruption[], name: string): Promise<number[]> {
   const deadLetter = join(temp.dir, `${name}.rejected.ndjson`);
-  const config = await writeConfig(temp.dir, `${name}.json`, fastTargetConfig(deadLetter, { batch_size: 7, max_jobs_in_flight: 3 }));
+  const config = await writeConfig(temp.dir, `${name}.json`, fastTargetConfig(deadLetter, { batch_size: 5, max_jobs_in_flight: 3 }));
   let offset = 0;
   const jobsAtInterruption: number[] = [];
   for (let runNo = 0; runNo <= interruptions.length; runNo++) {

@@ -7,7 +7,7 @@ import { guardBody } from './body-stream.js';
 import { ApiError, authFailureMessage, describeNetworkError, sanitizedCause, scrub } from './errors.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './options.js';
 import type { ClientOptions } from './options.js';
-import { backoffDelay, isRetryableNetworkError, isRetryableStatus, retryDelay } from './retry-policy.js';
+import { backoffDelay, isRetryableNetworkError, isRetryableStatus, KeyWalk, retryDelay } from './retry-policy.js';
 
 /** One HTTP call, before retries. */
 export interface RequestSpec {
@@ -17,8 +17,14 @@ export interface RequestSpec {
   searchParams?: Record<string, string>;
   /** A serialised JSON body (text or its UTF-8 bytes). */
   body?: string | Buffer;
-  /** Extra headers (e.g. `Idempotency-Key`). */
+  /** Extra headers. */
   headers?: Record<string, string>;
+  /**
+   * The `Idempotency-Key` of each attempt, by its index in a fixed sequence: the same key on a retry,
+   * the next one after a 500, which FullStory saves under its key ({@link KeyWalk}). A deterministic
+   * sequence, so a rerun that sends the same body walks the same keys and meets the answers saved for them.
+   */
+  idempotencyKey?: (index: number) => string;
   /** Short name for logs and metrics, e.g. `export/list`. */
   endpoint: string;
   /**
@@ -112,9 +118,9 @@ export class HttpCore {
    *   ConfigError when the base URL is wrong (see the class comment)
    */
   async requestJson(spec: RequestSpec): Promise<JsonResponse> {
-    return this.withRetries(spec, async () => {
+    return this.withRetries(spec, async (keyIndex) => {
       const response = await this.got(relative(spec.path), {
-        ...this.gotOptions(spec),
+        ...this.gotOptions(spec, keyIndex),
         responseType: 'text',
         timeout: { request: this.options.timeoutMs },
         ...(spec.signal ? { signal: spec.signal } : {}),
@@ -163,7 +169,7 @@ export class HttpCore {
     });
   }
 
-  private gotOptions(spec: RequestSpec): {
+  private gotOptions(spec: RequestSpec, keyIndex = 0): {
     method: RequestSpec['method'];
     searchParams: Record<string, string> | undefined;
     headers: Record<string, string>;
@@ -171,14 +177,19 @@ export class HttpCore {
   } {
     const headers: Record<string, string> = { ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey(keyIndex);
     return { method: spec.method, searchParams: spec.searchParams, headers, body: spec.body };
   }
 
-  /** The retry loop: runs `attempt` until it yields a result or a failure we do not retry. */
-  private async withRetries<T>(spec: RequestSpec, attempt: () => Promise<Outcome<T>>): Promise<T> {
+  /**
+   * The retry loop: runs `attempt` until it yields a result or a failure we do not retry. `attempt` is
+   * told the index of its `Idempotency-Key` (see RequestSpec.idempotencyKey).
+   */
+  private async withRetries<T>(spec: RequestSpec, attempt: (keyIndex: number) => Promise<Outcome<T>>): Promise<T> {
     const label = describe(spec);
     const backoff = { baseMs: this.options.backoffBaseMs, capMs: this.options.backoffCapMs, random: this.random };
     let failures = 0; // 5xx, 408 and network failures so far: bounded by maxRetries
+    const keys = new KeyWalk();
     let throttles = 0; // 429s so far: bounded by the total wait, not by count
     let throttledMs = 0;
     const signal = spec.signal;
@@ -187,7 +198,7 @@ export class HttpCore {
       const started = performance.now();
       let outcome: Outcome<T>;
       try {
-        outcome = await attempt();
+        outcome = await attempt(keys.index);
       } catch (err) {
         this.recordDuration(spec, started, undefined);
         // Aborted by the caller: not a network failure, nothing to retry.
@@ -208,6 +219,7 @@ export class HttpCore {
         }
         const delay = backoffDelay(failures, backoff);
         failures += 1;
+        keys.failed(undefined);
         this.options.logger?.warn(`${label} failed; retrying`, { reason, attempt: failures, wait_ms: delay });
         await this.wait(delay, signal);
         continue;
@@ -254,7 +266,13 @@ export class HttpCore {
         }
         const delay = Math.min(this.maxRetryAfterMs, retryDelay({ attempt: failures, status, retryAfter, now: this.now(), ...backoff }));
         failures += 1;
-        this.options.logger?.warn(`${label} got ${status}; retrying`, { attempt: failures, wait_ms: delay });
+        const key = keys.index;
+        keys.failed(status);
+        const nextKey = spec.idempotencyKey !== undefined && keys.index !== key;
+        this.options.logger?.warn(`${label} got ${status}; retrying${nextKey ? ' under the next Idempotency-Key (FullStory keeps a 500 under its key)' : ''}`, {
+          attempt: failures,
+          wait_ms: delay,
+        });
         await this.wait(delay, signal);
         continue;
       }

@@ -7,7 +7,7 @@ export { ApiError } from './errors.js';
 export { BodyInterruptedError } from './body-stream.js';
 export { ExportClient } from './export-client.js';
 export { ServerApiClient, BatchRefusedError } from './server-api-client.js';
-export type { JobStatus, ErrorItem, Page } from './server-api-client.js';
+export type { CreatedJob, JobStatus, ErrorItem, Page } from './server-api-client.js';
 export { SegmentExportClient, ExportNotFoundError } from './segment-export-client.js';
 export type { CreateExportRequest, ExportOperation } from './segment-export-client.js';
 export { LocationRefusedError, LocationUnavailableError } from './signed-download.js';

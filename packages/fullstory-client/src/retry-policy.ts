@@ -15,6 +15,36 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);
 }
 
+/**
+ * Which key of a create's fixed sequence of `Idempotency-Key`s the next attempt takes (its `index`:
+ * 0, 1, 2, ...), told how each attempt failed.
+ *
+ * FullStory's production docs save the first answer of a key "regardless of whether it succeeded or
+ * failed. Subsequent requests with the same key return the same result, including 500 errors"
+ * (https://developer.fullstory.com/server/idempotent-requests/): after a 500 the same key could only
+ * replay it, so the next attempt takes the next key. Every other failure keeps the key: a 429 is
+ * answered before any endpoint runs (neither reading of the docs saves it); after a lost answer (a
+ * reset, a timeout) or a 408, 502, 503 or 504 the endpoint may have run and saved a job, which only the
+ * same key gets back instead of making a second one. For the same reason a key that met such a failure
+ * is kept even through a later 500: moving on could leave a job behind it.
+ */
+export class KeyWalk {
+  /** The key the next attempt takes. */
+  index = 0;
+  /** An attempt under the current key may have run without our seeing its answer. */
+  private uncertain = false;
+
+  /** An attempt under the current key failed: with `status`, or with no answer at all (undefined). */
+  failed(status: number | undefined): void {
+    if (status === 429) return;
+    if (status !== 500) {
+      this.uncertain = true;
+      return;
+    }
+    if (!this.uncertain) this.index += 1;
+  }
+}
+
 // Transient socket and DNS failures. ENOTFOUND is left out on purpose: a host that does not resolve
 // is almost always a wrong `base_url`, and retrying would only delay the error.
 const RETRYABLE_CODES = new Set([

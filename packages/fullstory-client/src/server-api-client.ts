@@ -7,6 +7,17 @@ import type { ClientOptions } from './options.js';
 type JobKind = 'users' | 'events';
 
 /** A batch import job's state (`GET /v2/{kind}/batch/{id}`). */
+/** A batch create's answer. */
+export interface CreatedJob {
+  id: string;
+  status: string;
+  /**
+   * When FullStory made the job (its `created`, in ms since the epoch), when it says. A create answered
+   * from FullStory's idempotency store carries the first answer, so the time the job was first made.
+   */
+  createdMs?: number;
+}
+
 export interface JobStatus {
   id: string;
   /** `PROCESSING`, `COMPLETED`, or `FAILED` (which includes partial failure). */
@@ -76,17 +87,23 @@ export class ServerApiClient {
 
   /**
    * `POST /v2/{kind}/batch` of `body` (the JSON `{"requests": [...]}` as text or UTF-8 bytes, serialised
-   * by the caller so that it can build it once, e.g. with exact big integers) with
-   * `Idempotency-Key: <idempotencyKey>`, the same key and bytes on every retry so a retried request
-   * cannot create a second job.
+   * by the caller so that it can build it once, e.g. with exact big integers), the same bytes on every
+   * retry, with `Idempotency-Key: <idempotencyKeys(i)>`. `i` starts at 0 and moves on only after a 500,
+   * which FullStory saves under its key (see KeyWalk): so a retry keeps the key and cannot create a
+   * second job, and a 500 does not stop the create for 24 hours.
    * @throws BatchRefusedError on 400 or 413
    */
-  async createBatch(kind: JobKind, body: string | Buffer, idempotencyKey: string, options: CallOptions = {}): Promise<{ id: string; status: string }> {
+  async createBatch(
+    kind: JobKind,
+    body: string | Buffer,
+    idempotencyKeys: (index: number) => string,
+    options: CallOptions = {},
+  ): Promise<CreatedJob> {
     const spec: RequestSpec = {
       method: 'POST',
       path: `/v2/${kind}/batch`,
       body,
-      headers: { 'idempotency-key': idempotencyKey },
+      idempotencyKey: idempotencyKeys,
       endpoint: `${kind}/batch`,
       passStatuses: REFUSED,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -94,9 +111,12 @@ export class ServerApiClient {
     const response = await this.http.requestJson(spec);
     if (response.status === 400 || response.status === 413) throw this.refused(spec, response);
     const job = field(spec, objectBody(spec, response), 'job');
-    const { id, status } = (job ?? {}) as { id?: unknown; status?: unknown };
+    const { id, status, created } = (job ?? {}) as { id?: unknown; status?: unknown; created?: unknown };
     if (typeof id !== 'string' || id === '') throw unexpected(spec, 200, 'no job.id');
-    return { id, status: typeof status === 'string' ? status : 'PROCESSING' };
+    const result: CreatedJob = { id, status: typeof status === 'string' ? status : 'PROCESSING' };
+    const createdMs = typeof created === 'string' ? Date.parse(created) : NaN;
+    if (Number.isFinite(createdMs)) result.createdMs = createdMs;
+    return result;
   }
 
   /** `GET /v2/{kind}/batch/{jobId}`: the job's status and counts. */

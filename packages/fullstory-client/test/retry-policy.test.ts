@@ -3,6 +3,7 @@ import {
   backoffDelay,
   isRetryableNetworkError,
   isRetryableStatus,
+  KeyWalk,
   parseRetryAfter,
   retryDelay,
 } from '../src/retry-policy.js';
@@ -88,6 +89,26 @@ describe('isRetryableStatus', () => {
 
   it('does not retry success, redirects or other 4xx', () => {
     for (const status of [200, 202, 301, 400, 401, 403, 404, 409, 422]) expect(isRetryableStatus(status)).toBe(false);
+  });
+});
+
+describe('KeyWalk', () => {
+  const walk = (failures: Array<number | undefined>): number[] => {
+    const w = new KeyWalk();
+    return failures.map((f) => {
+      w.failed(f);
+      return w.index;
+    });
+  };
+
+  it('moves to the next key after each 500 (saved under its key), and keeps it through 429s', () => {
+    expect(walk([500, 429, 500, 500])).toEqual([1, 1, 2, 3]);
+  });
+
+  it('keeps the key after a lost answer, a 408 or a 502/503/504, and through any 500 after one of those', () => {
+    expect(walk([undefined, 500, 500])).toEqual([0, 0, 0]);
+    expect(walk([500, 503, 500])).toEqual([1, 1, 1]);
+    for (const status of [408, 501, 502, 503, 504, 599]) expect(walk([status, 500])).toEqual([0, 0]);
   });
 });
 

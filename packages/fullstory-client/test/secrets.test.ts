@@ -45,9 +45,9 @@ describe('the API key never appears in a thrown error', () => {
 
   const scenarios: Array<[string, Handler, (url: string) => Promise<unknown>]> = [
     ['401', (_q, res) => sendJson(res, 401, { code: 'unauthorized', message: 'no' }), (url) => exportClient(url).listBundles(0)],
-    ['403 on a batch', (_q, res) => sendJson(res, 403, {}), (url) => apiClient(url).createBatch('users', '{"requests":[]}', 'k')],
+    ['403 on a batch', (_q, res) => sendJson(res, 403, {}), (url) => apiClient(url).createBatch('users', '{"requests":[]}', () => 'k')],
     ['a 400 whose body echoes the header', echoKey, (url) => apiClient(url).getJob('users', 'j')],
-    ['a batch refused (400) by a body that echoes the header', echoKey, (url) => apiClient(url).createBatch('users', '{"requests":[{}]}', 'k')],
+    ['a batch refused (400) by a body that echoes the header', echoKey, (url) => apiClient(url).createBatch('users', '{"requests":[{}]}', () => 'k')],
     ['a download refused with the header echoed', echoKey, (url) => exportClient(url).downloadBundle(1)],
     ['5xx until retries run out', (_q, res) => sendJson(res, 500, {}), (url) => apiClient(url).getJobErrors('users', 'j')],
     ['connection resets until retries run out', (req) => req.socket.destroy(), (url) => exportClient(url).listBundles(0)],

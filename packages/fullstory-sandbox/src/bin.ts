@@ -50,6 +50,7 @@ const program = new Command('fullstory-sandbox')
   .addOption(new Option('--concurrent-job-order <order>', 'order in which jobs running at once apply their items').choices(['oldest-first', 'newest-first']))
   .addOption(new Option('--invalid-items <where>', 'an invalid batch item fails in the job, or the whole create with 400').choices(['job', 'batch']))
   .addOption(new Option('--idempotency <docs>', 'production: every first answer is saved, 5xx included; staging: 429 and 5xx are not').choices(['production', 'staging']))
+  .option('--idempotency-window-seconds <s>', 'how long a saved Idempotency-Key answer is kept (default 86400, 24 h)', positive('--idempotency-window-seconds'))
   .option('--echo-authorization', "error messages quote the request's Authorization header (a careless server)")
   .option('--max-body-bytes <n>', 'largest request body; larger answer 413', int('--max-body-bytes'))
   .option('--bundles <n>', 'generated bundles published at start (default 3, 0 with --fixtures)', int('--bundles'))
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     invalidItems: o.invalidItems as SandboxOptions['invalidItems'],
     concurrentJobOrder: o.concurrentJobOrder as SandboxOptions['concurrentJobOrder'],
     idempotency: o.idempotency as SandboxOptions['idempotency'],
+    idempotencyWindowMs: o.idempotencyWindowSeconds === undefined ? undefined : (o.idempotencyWindowSeconds as number) * 1000,
     echoAuthorization: o.echoAuthorization === true,
     maxBodyBytes: o.maxBodyBytes as number | undefined,
     bundles: o.bundles as number | undefined,

@@ -34,6 +34,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const standardKeys = new Set(options.standardKeys ?? []);
   const maxBodyBytes = options.maxBodyBytes ?? 128 * 1024 * 1024;
   const maxRequestLog = options.maxRequestLog ?? 100_000;
+  const idempotencyWindowMs = options.idempotencyWindowMs ?? 24 * 3600 * 1000;
+  if (!(idempotencyWindowMs > 0)) throw new Error('idempotencyWindowMs must be positive');
 
   const catalog = new BundleCatalog({
     seed: options.seed ?? 1,
@@ -64,6 +66,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     concurrentJobOrder: options.concurrentJobOrder ?? 'oldest-first',
     invalidItems: options.invalidItems ?? 'job',
     idempotency: options.idempotency ?? 'production',
+    idempotencyWindowMs,
     echoAuthorization: options.echoAuthorization ?? false,
   });
   const segmentExports = new SegmentExports(options.segmentExport ?? {}, { now, bundles: () => catalog.all().map((e) => e.meta), log });

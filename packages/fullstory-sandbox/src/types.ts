@@ -48,6 +48,11 @@ export interface SandboxOptions {
    */
   idempotency?: 'production' | 'staging';
   /**
+   * How long a saved `Idempotency-Key` answer is kept, in ms; an older one is forgotten and the key
+   * runs the endpoint again. Default 24 h, as FullStory says (a key "will be eligible for reuse after 24 hours").
+   */
+  idempotencyWindowMs?: number;
+  /**
    * In which order jobs that run at once apply their items: `oldest-first` (default: as they were
    * created) or `newest-first`, the adversarial order FullStory's docs allow (they promise none), so a
    * client that lets two jobs touching one uid run at once sees the older value win.
@@ -156,6 +161,8 @@ export interface RequestLogEntry {
   time: string;
   /** Fault applied to this request, if any. */
   fault?: FaultAction;
+  /** The answer was the one saved under the request's `Idempotency-Key` (the endpoint did not run). */
+  replayed?: boolean;
 }
 
 /**

@@ -444,6 +444,33 @@ describe('Idempotency-Key modes', () => {
     expect(s.stats().jobs.total).toBe(1);
   });
 
+  it('a saved answer is kept for the window (24 h by default) and then forgotten; replays are marked in the request log', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const s = await start({ now: () => now, idempotencyWindowMs: 60_000 });
+    s.addFaults(endpoint500);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(500);
+    now += 59_999;
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).status).toBe(500);
+    now += 1;
+    // Past the window: the key runs the endpoint again, and its new answer is saved.
+    const fresh = await postJson(s.url, '/v2/users/batch', body, { headers });
+    expect(fresh.status).toBe(200);
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).body).toEqual(fresh.body);
+    expect(s.stats().jobs.total).toBe(1);
+    expect(s.requests().map((r) => [r.status, r.replayed === true])).toEqual([[500, false], [500, true], [200, false], [200, true]]);
+  });
+
+  it('the window defaults to 24 hours', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const s = await start({ now: () => now });
+    const first = await postJson(s.url, '/v2/users/batch', body, { headers });
+    now += 24 * 3600 * 1000 - 1;
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).body).toEqual(first.body);
+    now += 1;
+    expect((await postJson(s.url, '/v2/users/batch', body, { headers })).body).not.toEqual(first.body);
+    expect(s.stats().jobs.total).toBe(2);
+  });
+
   it('a fault answered in front of the endpoint is never saved, in either mode', async () => {
     const s = await start();
     s.addFaults({ method: 'POST', path: '/v2/users/batch', times: 1, status: 503 });

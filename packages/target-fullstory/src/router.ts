@@ -6,7 +6,9 @@
  * - RECORD: validate, map, serialise the request and add it to the stream's batch; a full batch is
  *   handed to the scheduler, which resolves once it has started (at the jobs-in-flight cap this is the
  *   backpressure that stops reading). A rejected record goes to the dead-letter file.
- * - STATE: remembered with its position; emitted once every record before it is settled.
+ * - STATE: a batch boundary when the open batches are full enough (every open batch is sealed and
+ *   handed on, batcher.ts), else skipped; remembered with its position and emitted, if a boundary, once
+ *   every record before it is settled (checkpoints.ts).
  * - Anything else (ACTIVATE_VERSION, unknown types): logged once per type and skipped.
  *
  * A handler returns a promise only when there is something to wait for: the RECORD hot path stays synchronous.
@@ -22,7 +24,7 @@ import {
   type SingerMessage,
   type StateMessage,
 } from '@fullstory-singer/singer-core';
-import type { Checkpoints } from './checkpoints.js';
+import { emittable, type Checkpoints } from './checkpoints.js';
 import type { DeadLetterFile } from './dead-letter.js';
 import type { Batch } from './load/batch.js';
 import type { Batcher } from './load/batcher.js';
@@ -89,9 +91,12 @@ export function createRouter(d: RouterDeps): Handler {
     d.registry.activate(m.stream, next);
   };
 
-  const onState = (m: StateMessage): Promise<void> => {
-    d.checkpoints.addState(m.value);
-    return d.emitStates();
+  const onState = async (m: StateMessage): Promise<void> => {
+    // A state that can never be emitted is no reason to cut batches short.
+    const sealed = emittable(m.value) ? d.batcher.atState() : undefined;
+    d.checkpoints.addState(m.value, sealed !== undefined);
+    for (const batch of sealed ?? []) await d.submit(batch);
+    await d.emitStates();
   };
 
   const onOther = (m: SingerMessage | OtherMessage, line: number): void => {

@@ -30,6 +30,7 @@ import {
   type ReadMessage,
   type Redactor,
 } from '@fullstory-singer/singer-core';
+import { randomUUID } from 'node:crypto';
 import { Checkpoints } from './checkpoints.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { TargetSettings } from './config.js';
@@ -181,6 +182,8 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
     pollIntervalMs: settings.jobPollIntervalSeconds * 1000,
     jobTimeoutMs: settings.jobTimeoutSeconds * 1000,
     logger,
+    runStartedMs: clock.now(),
+    runId: randomUUID(),
     reject,
     imported: (_stream, n) => {
       tally.imported += n;
@@ -231,6 +234,12 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
       if (event.kind === 'stop') break;
       if (event.kind === 'age') {
         for (const batch of batcher.sealAged(clock.now())) await submit(batch);
+        // Nothing read since a skipped STATE, and nothing open any more: the batches end at it after all,
+        // so it is a boundary (a rerun from it starts where this run goes on) and may go out once safe.
+        if (checkpoints.skippedIsLast && batcher.atState() !== undefined) {
+          checkpoints.promoteSkipped();
+          void emitStates();
+        }
         continue;
       }
       pull = undefined;
@@ -254,6 +263,8 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
   if (!control.signal.aborted) {
     try {
       for (const batch of batcher.sealAll()) await submit(batch);
+      // Everything read is sealed: the last state read may go out once it is safe, boundary or not.
+      if (!control.signal.aborted) checkpoints.promoteSkipped();
     } catch (err) {
       fail(err);
     }

@@ -41,4 +41,49 @@ describe('Batcher', () => {
     expect(b.seal('a', 'schema')).toMatchObject({ sealedBy: 'schema' });
     expect(b.seal('a', 'schema')).toBeUndefined();
   });
+
+  it('a STATE seals every open batch, in every stream, once the fullest holds half of batch_size; else it is skipped', () => {
+    const b = new Batcher({ batchSize: 4, maxAgeMs: 1000, clock: new ManualClock(), pools: { requests: new BufferPool(4), records: new BufferPool(4) } });
+    // Nothing open: a boundary at no cost.
+    expect(b.atState()).toEqual([]);
+    b.add('a', 'users', '{"uid":"1"}', '', 0, '1');
+    b.add('b', 'events', '{}', '', 1);
+    // One of four in the fullest: too empty to cut short.
+    expect(b.atState()).toBeUndefined();
+    expect([...b.openBatches()].map((x) => x.stream)).toEqual(['a', 'b']);
+    b.add('a', 'users', '{"uid":"2"}', '', 2, '2');
+    // Two of four: both streams' batches are sealed, oldest first, the nearly empty one too.
+    expect(b.atState()!.map((x) => [x.stream, x.firstSeq, x.requests.length, x.sealedBy])).toEqual([
+      ['a', 0, 2, 'state'],
+      ['b', 1, 1, 'state'],
+    ]);
+    expect([...b.openBatches()]).toEqual([]);
+  });
+
+  it('numbers each stream’s batches from 0 after every boundary, so a rerun from a state numbers them the same', () => {
+    const b = new Batcher({ batchSize: 4, maxAgeMs: 1000, clock: new ManualClock(), pools: { requests: new BufferPool(4), records: new BufferPool(4) } });
+    const ordinals: Array<[string, number]> = [];
+    let seq = 0;
+    const add = (stream: string, n = 1) => {
+      for (let i = 0; i < n; i++) {
+        const full = b.add(stream, 'events', '{}', '', seq++);
+        if (full) ordinals.push([full.stream, full.ordinal]);
+      }
+    };
+    // a: two full batches (0, 1) and one open (2) with one record; b: one full batch (0).
+    add('a', 9);
+    add('b', 4);
+    expect(b.atState()).toBeUndefined();
+    add('a');
+    expect(b.seal('a', 'schema')!.ordinal).toBe(2);
+    add('a', 4);
+    expect(ordinals).toEqual([['a', 0], ['a', 1], ['b', 0], ['a', 3]]);
+    add('b');
+    expect(b.atState()).toBeUndefined();
+    add('b');
+    expect(b.atState()!.map((x) => [x.stream, x.ordinal])).toEqual([['b', 1]]);
+    add('a');
+    add('b');
+    expect(b.sealAll().map((x) => [x.stream, x.ordinal])).toEqual([['a', 0], ['b', 0]]);
+  });
 });

@@ -10,7 +10,7 @@ import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { advance, openBatch, type Batch } from '../src/load/batch.js';
 import { BufferPool } from '../src/load/texts.js';
 import { loadBatch, type JobContext } from '../src/load/job.js';
-import type { BatchApi, Create, ErrorItem, JobStatus, ListPage } from '../src/sinks/batch-api.js';
+import type { BatchApi, Create, CreatedJob, ErrorItem, JobStatus, ListPage } from '../src/sinks/batch-api.js';
 import { ManualClock } from './manual-clock.js';
 
 interface FakeJob {
@@ -30,20 +30,23 @@ class FakeApi implements BatchApi {
   errorPages: Array<ListPage<ErrorItem>> | undefined;
   importsForbidden = false;
   errorsForbidden = false;
+  /** The `created` of the job the first create answers (as when FullStory replays an earlier run's job). */
+  firstCreatedMs: number | undefined;
 
   constructor(
     private readonly clock: ManualClock,
     private readonly plan: (requests: Record<string, unknown>[]) => Omit<FakeJob, 'requests'> | BatchRefusedError,
   ) {}
 
-  async createBatch(c: Create): Promise<{ id: string; status: string }> {
+  async createBatch(c: Create): Promise<CreatedJob> {
     const requests = (JSON.parse(c.body.toString('utf8')) as { requests: Record<string, unknown>[] }).requests;
-    this.creates.push({ at: this.clock.now(), keys: c.idempotencyKey, requests });
+    this.creates.push({ at: this.clock.now(), keys: c.idempotencyKeys(0), requests });
     const outcome = this.plan(requests);
     if (outcome instanceof BatchRefusedError) throw outcome;
     const id = `job${this.creates.length}`;
     this.jobs.set(id, { requests, ...outcome });
-    return { id, status: 'PROCESSING' };
+    const createdMs = this.creates.length === 1 ? this.firstCreatedMs : undefined;
+    return { id, status: 'PROCESSING', ...(createdMs === undefined ? {} : { createdMs }) };
   }
 
   async getJob(_kind: string, id: string): Promise<JobStatus> {
@@ -74,7 +77,7 @@ class FakeApi implements BatchApi {
 const done = (imports: number, errors?: number, status = 'COMPLETED') => ({ status, imports, ...(errors === undefined ? {} : { errors }) });
 
 function sealed(kind: 'users' | 'events', requests: Record<string, unknown>[]): Batch {
-  const b = openBatch({ requests: new BufferPool(4), records: new BufferPool(4) }, 1, 's', kind, 0, 0);
+  const b = openBatch({ requests: new BufferPool(4), records: new BufferPool(4) }, { id: 1, stream: 's', kind, ordinal: 0, firstSeq: 0, openedAt: 0 });
   for (const r of requests) {
     b.requests.push(JSON.stringify(r));
     b.records.push(JSON.stringify({ type: 'RECORD', stream: 's', record: { original: r } }));
@@ -94,6 +97,8 @@ function context(api: BatchApi, clock: ManualClock, over: Partial<JobContext> = 
     pollIntervalMs: 2000,
     jobTimeoutMs: 60_000,
     logger: createLogger({ level: 'debug', out: stderr }),
+    runStartedMs: 1_000,
+    runId: 'this-run',
     reject: (_stream, record, r, request) => rejected.push({ record, ...r, ...(request !== undefined ? { request } : {}) }),
     imported: (_stream, n) => {
       imported += n;
@@ -105,6 +110,46 @@ function context(api: BatchApi, clock: ManualClock, over: Partial<JobContext> = 
 }
 
 describe('loadBatch', () => {
+  it('a users create answered with a job made before the run began waits for that job, then sends the batch again under a key of this run', async () => {
+    const clock = new ManualClock();
+    clock.advance(5_000);
+    const api = new FakeApi(clock, () => ({ processing: 2, status: done(2), errors: [], imports: [] }));
+    api.firstCreatedMs = 500;
+    const batch = sealed('users', [{ uid: 'a' }, { uid: 'b' }]);
+    const { ctx, imported, stderr } = context(api, clock);
+    await clock.drive(loadBatch(batch, ctx));
+    expect(api.creates).toHaveLength(2);
+    expect(api.creates[1]!.requests).toEqual(api.creates[0]!.requests);
+    expect(api.creates[1]!.keys).not.toBe(api.creates[0]!.keys);
+    // The second create came only once the earlier job had ended (its two PROCESSING polls, then done).
+    expect(api.polls.filter((t) => t <= api.creates[1]!.at)).toHaveLength(3);
+    // Accounted once, from this run's job.
+    expect(imported()).toBe(2);
+    expect(batch.accounted).toBe(2);
+    expect(stderr.text()).toContain('this users batch was sent by an earlier run');
+  });
+
+  it('an events create answered with an earlier run’s job is accounted from that job, not sent again', async () => {
+    const clock = new ManualClock();
+    clock.advance(5_000);
+    const api = new FakeApi(clock, () => ({ processing: 1, status: done(2), errors: [], imports: [] }));
+    api.firstCreatedMs = 500;
+    const { ctx, imported } = context(api, clock);
+    await clock.drive(loadBatch(sealed('events', [{ name: 'x' }, { name: 'y' }]), ctx));
+    expect(api.creates).toHaveLength(1);
+    expect(imported()).toBe(2);
+  });
+
+  it('a users create answered with a job made during this run is not sent again', async () => {
+    const clock = new ManualClock();
+    clock.advance(5_000);
+    const api = new FakeApi(clock, () => ({ processing: 1, status: done(1), errors: [], imports: [] }));
+    api.firstCreatedMs = 1_000;
+    const { ctx } = context(api, clock);
+    await clock.drive(loadBatch(sealed('users', [{ uid: 'a' }]), ctx));
+    expect(api.creates).toHaveLength(1);
+  });
+
   it('polls after 0.1 s, then doubling up to the poll interval, until the job ends', async () => {
     const clock = new ManualClock();
     const api = new FakeApi(clock, () => ({ processing: 6, status: done(2), errors: [], imports: [] }));

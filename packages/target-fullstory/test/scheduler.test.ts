@@ -16,7 +16,7 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 let ids = 0;
 function sealed(stream: string, kind: 'users' | 'events', uids: string[] = []): Batch {
-  const b = openBatch({ requests: new BufferPool(1), records: new BufferPool(1) }, ++ids, stream, kind, ids, 0);
+  const b = openBatch({ requests: new BufferPool(1), records: new BufferPool(1) }, { id: ++ids, stream, kind, ordinal: 0, firstSeq: ids, openedAt: 0 });
   for (const uid of uids) b.uids.push(uid);
   advance(b, 'sealed');
   return b;

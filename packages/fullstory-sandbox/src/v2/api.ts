@@ -34,6 +34,8 @@ interface ApiSettings {
   concurrentJobOrder: NonNullable<SandboxOptions['concurrentJobOrder']>;
   invalidItems: NonNullable<SandboxOptions['invalidItems']>;
   idempotency: NonNullable<SandboxOptions['idempotency']>;
+  /** How long a saved `Idempotency-Key` answer is kept, in ms. */
+  idempotencyWindowMs: number;
   echoAuthorization: boolean;
 }
 
@@ -52,7 +54,6 @@ interface PostContext {
 
 interface StoredReply { hash: string; reply: Reply; time: number }
 
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const BATCH_STATUS = /^\/(users|events)\/batch\/[^/]+$/;
 const IDEMPOTENT_PATHS = new Set(['/users', '/users/batch', '/events', '/events/batch']);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -133,14 +134,29 @@ export class ServerApi {
     const idempotencyKey = typeof key === 'string' && key !== '' && IDEMPOTENT_PATHS.has(path) ? `${path} ${key}` : undefined;
     if (idempotencyKey === undefined) return this.execute(x, path, raw, ctx);
     const hash = createHash('sha256').update(raw).digest('hex');
+    this.forgetExpired();
     const stored = this.idempotency.get(idempotencyKey);
-    if (stored !== undefined && this.settings.now() - stored.time < IDEMPOTENCY_TTL_MS) {
-      if (stored.hash === hash) return stored.reply;
-      return error(400, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body');
+    if (stored !== undefined) {
+      if (stored.hash !== hash) return error(400, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body');
+      if (x.entry) x.entry.replayed = true;
+      return stored.reply;
     }
     const reply = this.execute(x, path, raw, ctx);
     if (this.saves(reply)) this.idempotency.set(idempotencyKey, { hash, reply, time: this.settings.now() });
     return reply;
+  }
+
+  /**
+   * Forgets the answers older than the window ("eligible for reuse after 24 hours ... automatically
+   * removed", https://developer.fullstory.com/server/idempotent-requests/). The map holds them in the
+   * order they were saved, so the expired ones are at its front.
+   */
+  private forgetExpired(): void {
+    const oldest = this.settings.now() - this.settings.idempotencyWindowMs;
+    for (const [key, stored] of this.idempotency) {
+      if (stored.time > oldest) return;
+      this.idempotency.delete(key);
+    }
   }
 
   /**

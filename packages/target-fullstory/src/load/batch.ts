@@ -7,15 +7,17 @@
  *                     └──────────────────┴──▶ failed (the run stopped or failed before it settled)
  *
  * - open: in the batcher, taking records (batcher.ts).
- * - sealed: its boundaries are final; `sealedBy` says why (size, age, a changed SCHEMA, end of input).
- *   Waiting for a job slot and for earlier batches holding its uids (scheduler.ts).
+ * - sealed: its boundaries are final; `sealedBy` says why (size, a STATE, age, a changed SCHEMA, end of
+ *   input). Waiting for a job slot and for earlier batches holding its uids (scheduler.ts).
  * - created: FullStory accepted every part of it as a job (a refused batch is split, job.ts).
  * - settled: every record is imported or dead-lettered.
  * - failed: abandoned, its remaining records neither imported nor dead-lettered; they lie after the
  *   last state emitted, so a rerun sends them again.
  *
- * What makes a batch what it is — stream, kind, and the exact request bodies in order — is fixed at
- * seal time, so its `Idempotency-Key` can be derived from it (idempotency.ts).
+ * What makes a batch what it is — stream, kind, its place after the last state boundary (`ordinal`)
+ * and the exact request bodies in order — is fixed at seal time and depends only on the input after
+ * that boundary (batcher.ts), so its `Idempotency-Key` is derived from it (idempotency.ts) and a rerun
+ * from the state rebuilds the same batch under the same key. Only a seal by `age` depends on timing.
  */
 
 import { InternalError, parseJson, type RecordMessage } from '@fullstory-singer/singer-core';
@@ -25,7 +27,7 @@ import { TextList, type BatchPools } from './texts.js';
 export type BatchKind = 'users' | 'events';
 
 /** Why a batch was sealed. Only `age` depends on timing rather than on the input. */
-export type SealReason = 'size' | 'age' | 'schema' | 'end';
+export type SealReason = 'size' | 'state' | 'age' | 'schema' | 'end';
 
 /** See the module comment. */
 export type BatchPhase = 'open' | 'sealed' | 'created' | 'settled' | 'failed';
@@ -44,6 +46,8 @@ export interface Batch {
   readonly id: number;
   readonly stream: string;
   readonly kind: BatchKind;
+  /** Which batch of its stream this is since the last state boundary: 0, 1, ... (part of its key). */
+  readonly ordinal: number;
   /** Input position (record sequence number) of the first record: state safety is judged by it. */
   readonly firstSeq: number;
   /** When the first record arrived (ms, the run's clock). */
@@ -65,11 +69,16 @@ const BODY_HEAD = '{"requests":[';
 export const BODY_TAIL = ']}';
 
 /** A new open batch, its texts in buffers from `pools`. */
-export function openBatch(pools: BatchPools, id: number, stream: string, kind: BatchKind, firstSeq: number, openedAt: number): Batch {
+export function openBatch(
+  pools: BatchPools,
+  at: { id: number; stream: string; kind: BatchKind; ordinal: number; firstSeq: number; openedAt: number },
+): Batch {
+  const { id, stream, kind, ordinal, firstSeq, openedAt } = at;
   return {
     id,
     stream,
     kind,
+    ordinal,
     firstSeq,
     openedAt,
     requests: new TextList(pools.requests, BODY_HEAD, ','),

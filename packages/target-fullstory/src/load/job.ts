@@ -3,9 +3,14 @@
  * (https://developer.fullstory.com/server/asynchronous-workflows/), as one async function:
  * create → poll → account, until every record is imported or dead-lettered.
  *
- * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`. A 400 or 413 (the
+ * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`s (idempotency.ts: a
+ *   rerun that meets the job a killed run created polls that job). A users create answered with a job
+ *   made before this run began (its `created`) is a batch an earlier run sent: that job is waited for,
+ *   so it cannot land after a later batch of this run, and the batch is sent again under a key of this
+ *   run, so its values are applied after whatever came in between (idempotency.ts). Events are not
+ *   sent again: the job met is accounted for. A 400 or 413 (the
  *   body refused as a whole: FullStory documents 400 for invalid input; a proxy answers 413) splits the
- *   batch in halves, recursively, each half with its own key, until the bad requests stand alone; those
+ *   batch in halves, recursively, each half with its own keys, until the bad requests stand alone; those
  *   are dead-lettered with FullStory's code and message and the rest land. The halves go one after the
  *   other, so requests for one uid keep their input order.
  * - Poll: `GET /v2/{kind}/batch/{id}`, first after 0.1 s, then doubling up to `job_poll_interval_seconds`,
@@ -24,10 +29,10 @@ import { BatchRefusedError } from '@fullstory-singer/fullstory-client';
 import { UnavailableError, type Logger } from '@fullstory-singer/singer-core';
 import { sleep, type Clock } from '../clock.js';
 import type { Rejection } from '../rejection.js';
-import type { BatchApi, JobStatus, ListPage } from '../sinks/batch-api.js';
+import type { BatchApi, CreatedJob, JobStatus, ListPage } from '../sinks/batch-api.js';
 import { advance, BODY_TAIL, recordAt, type Batch } from './batch.js';
 import { RequestMatcher } from './error-match.js';
-import { idempotencyKey } from './idempotency.js';
+import { idempotencyKeys } from './idempotency.js';
 
 /** What a job needs; everything with a side effect is passed in. */
 export interface JobContext {
@@ -38,6 +43,10 @@ export interface JobContext {
   pollIntervalMs: number;
   jobTimeoutMs: number;
   logger: Logger;
+  /** When this run began (ms since the epoch): a job FullStory made before it is an earlier run's. */
+  runStartedMs: number;
+  /** This run's id, for the keys of users batches sent again (idempotency.ts). */
+  runId: string;
   /** Writes a record's dead-letter line and counts it. */
   reject(stream: string, record: unknown, rejection: Omit<Rejection, 'ok'>, request?: unknown): void;
   /** Counts `n` records imported. */
@@ -58,13 +67,23 @@ export async function loadBatch(batch: Batch, ctx: JobContext): Promise<void> {
 
 /** Requests `[lo, hi)` of `batch` as one job, split while FullStory refuses the body. */
 async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): Promise<void> {
-  let job: { id: string; status: string };
+  let job: CreatedJob;
   try {
     const body = batch.requests.framed(lo, hi, BODY_TAIL);
-    job = await ctx.api.createBatch(
-      { stream: batch.stream, kind: batch.kind, body, idempotencyKey: idempotencyKey({ stream: batch.stream, kind: batch.kind, body }) },
-      ctx.signal,
-    );
+    const { stream, kind, ordinal } = batch;
+    const create = (resend?: string) =>
+      ctx.api.createBatch({ stream, kind, body, idempotencyKeys: idempotencyKeys({ stream, kind, ordinal, lo, hi, body, ...(resend === undefined ? {} : { resend }) }) }, ctx.signal);
+    job = await create();
+    if (kind === 'users' && job.createdMs !== undefined && job.createdMs < ctx.runStartedMs) {
+      ctx.logger.info('this users batch was sent by an earlier run: waiting for that job, then sending the batch again so its values land after it', {
+        stream,
+        job_id: job.id,
+        job_created: new Date(job.createdMs).toISOString(),
+        requests: hi - lo,
+      });
+      await poll(batch, job, ctx.clock.now(), ctx);
+      job = await create(ctx.runId);
+    }
   } catch (err) {
     if (!(err instanceof BatchRefusedError)) throw err;
     if (hi - lo === 1) {
@@ -85,7 +104,7 @@ async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): 
   }
   ctx.created(hi - lo);
   partCreated(batch, hi, ctx);
-  ctx.logger.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: hi - lo });
+  ctx.logger.debug('batch job created', { stream: batch.stream, job_id: job.id, requests: hi - lo, sealed_by: batch.sealedBy });
   const started = ctx.clock.now();
   const status = await poll(batch, job, started, ctx);
   await account(batch, lo, hi, status, started, ctx);
@@ -107,7 +126,7 @@ function finished(status: string): boolean {
   return status === 'COMPLETED' || status === 'FAILED';
 }
 
-async function poll(batch: Batch, job: { id: string; status: string }, started: number, ctx: JobContext): Promise<JobStatus> {
+async function poll(batch: Batch, job: CreatedJob, started: number, ctx: JobContext): Promise<JobStatus> {
   // A create that answers a finished job (the dry run) is read at once.
   let delay = finished(job.status) ? 0 : Math.min(FIRST_POLL_MS, ctx.pollIntervalMs);
   for (;;) {

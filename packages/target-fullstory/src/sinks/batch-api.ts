@@ -3,10 +3,10 @@
  * (fullstory.ts) or the dry run (dry-run.ts). The same scheduler, jobs and checkpoints drive both.
  */
 
-import type { ErrorItem, JobStatus, Page } from '@fullstory-singer/fullstory-client';
+import type { CreatedJob, ErrorItem, JobStatus, Page } from '@fullstory-singer/fullstory-client';
 import type { BatchKind } from '../load/batch.js';
 
-export type { ErrorItem, JobStatus, Page };
+export type { CreatedJob, ErrorItem, JobStatus, Page };
 
 /** One page of a job's `/errors` or `/imports`, or why there is none. */
 export type ListPage<T> = Page<T> | 'processing' | 'forbidden';
@@ -17,13 +17,14 @@ export interface Create {
   kind: BatchKind;
   /** The JSON `{"requests": [...]}`, as UTF-8 bytes. */
   body: Buffer;
-  idempotencyKey: string;
+  /** The `Idempotency-Key` of the attempt after `savedFailures` answers FullStory saved under their key (load/idempotency.ts). */
+  idempotencyKeys: (savedFailures: number) => string;
 }
 
 /** Batch imports: create, poll, read results (https://developer.fullstory.com/server/asynchronous-workflows/). */
 export interface BatchApi {
   /** @throws BatchRefusedError (fullstory-client) when the body itself is refused (400, 413) */
-  createBatch(create: Create, signal: AbortSignal): Promise<{ id: string; status: string }>;
+  createBatch(create: Create, signal: AbortSignal): Promise<CreatedJob>;
   getJob(kind: BatchKind, jobId: string, signal: AbortSignal): Promise<JobStatus>;
   getJobErrors(kind: BatchKind, jobId: string, pageToken: string | undefined, signal: AbortSignal): Promise<ListPage<ErrorItem>>;
   getJobImports(kind: BatchKind, jobId: string, pageToken: string | undefined, signal: AbortSignal): Promise<ListPage<unknown>>;

@@ -14,7 +14,7 @@ export function dryRunApi(bodies: LineFile | undefined): BatchApi {
   return {
     async createBatch(c) {
       bodies?.append(
-        `{"stream":${JSON.stringify(c.stream)},"endpoint":"/v2/${c.kind}/batch","idempotency_key":${JSON.stringify(c.idempotencyKey)},"body":${c.body.toString('utf8')}}`,
+        `{"stream":${JSON.stringify(c.stream)},"endpoint":"/v2/${c.kind}/batch","idempotency_key":${JSON.stringify(c.idempotencyKeys(0))},"body":${c.body.toString('utf8')}}`,
       );
       if (bodies && bodies.buffered > 1024 * 1024) await bodies.flush();
       return { id: `dry-run-${++n}`, status: 'COMPLETED' };

@@ -8,7 +8,7 @@ import type { BatchApi } from './batch-api.js';
 /** The calls of `client` as a {@link BatchApi}. */
 export function fullStoryApi(client: ServerApiClient): BatchApi {
   return {
-    createBatch: (c, signal) => client.createBatch(c.kind, c.body, c.idempotencyKey, { signal }),
+    createBatch: (c, signal) => client.createBatch(c.kind, c.body, c.idempotencyKeys, { signal }),
     getJob: (kind, id, signal) => client.getJob(kind, id, { signal }),
     getJobErrors: (kind, id, token, signal) => client.getJobErrors(kind, id, token, { signal }),
     getJobImports: (kind, id, token, signal) => client.getJobImports(kind, id, token, { signal }),
