@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseJson, stringifyJson } from '@fullstory-singer/singer-core';
 import type { FaultRule, Sandbox } from 'fullstory-sandbox';
 import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, seeded, shuffle, spawnPipeline } from './helpers.js';
-import { fastTapConfig, fastTargetConfig, startSecretSandbox, tapEnv, targetEnv, writeConfig } from './sandbox-helpers.js';
+import { EXPORTED_EVENTS_STREAMS, fastTapConfig, fastTargetConfig, startSecretSandbox, tapEnv, targetEnv, writeConfig } from './sandbox-helpers.js';
 import { ExpectedEvents } from './tap-model.js';
 
 let sandbox: Sandbox;
@@ -56,13 +56,7 @@ describe('tap | target in a storm on both APIs', () => {
         'target.json',
         fastTargetConfig(deadLetter, {
           data_type: undefined,
-          streams: {
-            events: {
-              data_type: 'events',
-              mapping: { uid: 'IndvId', event_name: 'EventType', timestamp: 'EventStart' },
-              properties: { include: ['_sdc_bundle_id', '_sdc_bundle_index'] },
-            },
-          },
+          streams: EXPORTED_EVENTS_STREAMS,
           batch_size: 100,
           max_retries: 10,
           request_timeout_seconds: 1.5,

@@ -31,6 +31,18 @@ export function targetEnv(sandbox: Sandbox | undefined, extra: Record<string, st
   };
 }
 
+/**
+ * The target's `streams` setting for the tap's `events` stream: FullStory events by IndvId, with the
+ * tap's key fields kept as properties, so each stored event names the export event it came from.
+ */
+export const EXPORTED_EVENTS_STREAMS = {
+  events: {
+    data_type: 'events',
+    mapping: { uid: 'IndvId', event_name: 'EventType', timestamp: 'EventStart' },
+    properties: { include: ['_sdc_bundle_id', '_sdc_bundle_index'] },
+  },
+};
+
 /** Writes `config` as JSON to `<dir>/<name>` and returns the path. */
 export async function writeConfig(dir: string, name: string, config: Record<string, unknown>): Promise<string> {
   const path = join(dir, name);

@@ -18,7 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FaultRule, Sandbox, SandboxOptions } from 'fullstory-sandbox';
 import { SEED, check, describeRun, expectNoSecret, killAll, makeTemp, prng, randomInt, seeded, spawnPipeline } from './helpers.js';
-import { fastTapConfig, fastTargetConfig, startSecretSandbox, tapEnv, targetEnv, writeConfig } from './sandbox-helpers.js';
+import { EXPORTED_EVENTS_STREAMS, fastTapConfig, fastTargetConfig, startSecretSandbox, tapEnv, targetEnv, writeConfig } from './sandbox-helpers.js';
 import { ExpectedEvents } from './tap-model.js';
 
 let temp: { dir: string; remove: () => Promise<void> };
@@ -145,13 +145,7 @@ async function exactlyOnce(name: string, options: SandboxOptions, faults: FaultR
       `${name}-target.json`,
       fastTargetConfig(join(temp.dir, `${name}.rejected.ndjson`), {
         data_type: undefined,
-        streams: {
-          events: {
-            data_type: 'events',
-            mapping: { uid: 'IndvId', event_name: 'EventType', timestamp: 'EventStart' },
-            properties: { include: ['_sdc_bundle_id', '_sdc_bundle_index'] },
-          },
-        },
+        streams: EXPORTED_EVENTS_STREAMS,
         // 40 a batch: the tap's states every 50 events find the open batch at 10, 20, 30 ... so some
         // seal it (half full) and some are skipped. No batch is sealed by age.
         batch_size: 40,
