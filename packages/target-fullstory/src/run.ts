@@ -38,6 +38,7 @@ import { DeadLetterFile, dryRunDeadLetterPath } from './dead-letter.js';
 import { FileWriteError, LineFile, type LineFileHandle } from './line-file.js';
 import { releaseTexts, unsettledRecords, type Batch } from './load/batch.js';
 import { Batcher } from './load/batcher.js';
+import { RecentSet } from './load/idempotency.js';
 import { loadBatch, type JobContext } from './load/job.js';
 import { JobSlots, Scheduler } from './load/scheduler.js';
 import { BufferPool } from './load/texts.js';
@@ -184,6 +185,7 @@ export async function run(deps: RunDeps): Promise<RunSummary> {
     logger,
     runStartedMs: clock.now(),
     runId: randomUUID(),
+    jobsMade: new RecentSet(),
     reject,
     imported: (_stream, n) => {
       tally.imported += n;

@@ -9,6 +9,7 @@ import { createLogger, UnavailableError } from '@fullstory-singer/singer-core';
 import { MemoryWritable } from '@fullstory-singer/singer-core/testing';
 import { advance, openBatch, type Batch } from '../src/load/batch.js';
 import { BufferPool } from '../src/load/texts.js';
+import { RecentSet } from '../src/load/idempotency.js';
 import { loadBatch, type JobContext } from '../src/load/job.js';
 import type { BatchApi, Create, CreatedJob, ErrorItem, JobStatus, ListPage } from '../src/sinks/batch-api.js';
 import { ManualClock } from './manual-clock.js';
@@ -99,6 +100,7 @@ function context(api: BatchApi, clock: ManualClock, over: Partial<JobContext> = 
     logger: createLogger({ level: 'debug', out: stderr }),
     runStartedMs: 1_000,
     runId: 'this-run',
+    jobsMade: new RecentSet(),
     reject: (_stream, record, r, request) => rejected.push({ record, ...r, ...(request !== undefined ? { request } : {}) }),
     imported: (_stream, n) => {
       imported += n;
@@ -126,7 +128,7 @@ describe('loadBatch', () => {
     // Accounted once, from this run's job.
     expect(imported()).toBe(2);
     expect(batch.accounted).toBe(2);
-    expect(stderr.text()).toContain('this users batch was sent by an earlier run');
+    expect(stderr.text()).toContain('this users batch equals one sent by an earlier run');
   });
 
   it('an events create answered with an earlier run’s job is accounted from that job, not sent again', async () => {
@@ -138,6 +140,19 @@ describe('loadBatch', () => {
     await clock.drive(loadBatch(sealed('events', [{ name: 'x' }, { name: 'y' }]), ctx));
     expect(api.creates).toHaveLength(1);
     expect(imported()).toBe(2);
+  });
+
+  it('a create answered with a job this run already got for another batch is sent again, events too', async () => {
+    const clock = new ManualClock();
+    const api = new FakeApi(clock, () => ({ processing: 0, status: done(1), errors: [], imports: [] }));
+    const { ctx, imported } = context(api, clock);
+    // FakeApi names its first job job1: as if an earlier batch of this run had been answered with it.
+    ctx.jobsMade.add('job1');
+    await clock.drive(loadBatch(sealed('events', [{ name: 'x' }]), ctx));
+    expect(api.creates).toHaveLength(2);
+    expect(api.creates[1]!.keys).not.toBe(api.creates[0]!.keys);
+    expect(imported()).toBe(1);
+    expect(ctx.jobsMade.has('job2')).toBe(true);
   });
 
   it('a users create answered with a job made during this run is not sent again', async () => {

@@ -188,4 +188,19 @@ describe('a rerun from the last printed state', () => {
     expect(userPosts(s).slice(before).map((p) => p.replayed === true)).toEqual([true, false]);
     expectUsersSentAgain(userPosts(s).slice(before));
   });
+
+  it('within one run, a batch equal to an earlier one of the run (batch_size 1, a STATE after each record) is sent again: users end with the last value, events are stored twice', async () => {
+    const s = await file.start({ jobLatencyMs: 5 });
+    const plans = ['free', 'paid', 'free'];
+    const input: Message[] = [schema('people'), schema('clicks')];
+    plans.forEach((plan, i) => input.push(record('people', { uid: 'u0', plan }), state({ at: i, users: true })));
+    [0, 1].forEach((i) => input.push(record('clicks', { uid: 'u0', event_name: 'Click', n: 7 }), state({ at: i, events: true })));
+    const r = await load(s, input, { batch_size: 1 });
+    expect(s.users().map((u) => [u.uid, (u.properties as { plan?: string }).plan])).toEqual([['u0', 'free']]);
+    // The same click twice in the input: stored twice, counted twice.
+    expect([...eventCounts(s).entries()]).toEqual([[7, 2]]);
+    expect(r.summary).toMatchObject({ imported: 5 });
+    // The third users create and the second events create met this run's earlier jobs and were sent again.
+    expect(posts(s).filter((p) => p.replayed === true)).toHaveLength(2);
+  });
 });

@@ -25,7 +25,9 @@
  * events (they are the same events), wrong for users when a batch in between changed them (a full sync
  * that flips a value and back). So a users create that meets a job made before this run began waits for
  * that job and is sent once more under a `resend` key of this run (job.ts): its values are applied
- * again, after the earlier job, and the last value in the input is the last in FullStory.
+ * again, after the earlier job, and the last value in the input is the last in FullStory. Within one
+ * run the same holds for both kinds: a create answered with a job this run already got for another
+ * batch is sent again (the input holds those records twice).
  */
 
 import { createHash } from 'node:crypto';
@@ -43,8 +45,8 @@ export interface CreateSpec {
   /** The body as sent: `{"requests":[...]}`, the request bodies in order. */
   body: Buffer;
   /**
-   * Set only when a users batch is sent again in this run after meeting an earlier run's job (job.ts):
-   * the run's own id, so this create is new to FullStory and the values are applied again.
+   * Set only when a batch is sent again after its create met an earlier create's job (job.ts): unique
+   * to this run and batch, so this create is new to FullStory.
    */
   resend?: string;
 }
@@ -63,4 +65,25 @@ export function idempotencyKeys(create: CreateSpec): (savedFailures: number) => 
     .update(create.body)
     .digest('base64url');
   return (savedFailures) => (savedFailures === 0 ? base : `${base}-${savedFailures}`);
+}
+
+/**
+ * The most recent `capacity` ids added (job ids this run's creates were answered with). Bounded, so a
+ * run of any length keeps a fixed amount: 100,000 ids are a few MB, and a batch equal to one sent more
+ * than 100,000 jobs earlier in the same run is the rare case it gives up on (job.ts).
+ */
+export class RecentSet {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  add(id: string): void {
+    this.ids.delete(id);
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
 }

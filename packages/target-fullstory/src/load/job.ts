@@ -4,11 +4,13 @@
  * create → poll → account, until every record is imported or dead-lettered.
  *
  * - Create: `POST /v2/{users|events}/batch` with the batch's `Idempotency-Key`s (idempotency.ts: a
- *   rerun that meets the job a killed run created polls that job). A users create answered with a job
- *   made before this run began (its `created`) is a batch an earlier run sent: that job is waited for,
- *   so it cannot land after a later batch of this run, and the batch is sent again under a key of this
- *   run, so its values are applied after whatever came in between (idempotency.ts). Events are not
- *   sent again: the job met is accounted for. A 400 or 413 (the
+ *   rerun that meets the job a killed run created polls that job). Two answers are sent past: a job
+ *   this run already got for another batch (a batch byte for byte equal to an earlier one of the run,
+ *   at the same place after another boundary: the input holds it twice, so it is stored twice), and for
+ *   users, a job made before this run began (its `created`: a batch an earlier run sent; applied again
+ *   so a value changed in between and back ends as the input's last). Either way that job is waited
+ *   for, so it cannot land after this one, and the batch is sent again under a key of this run. Events
+ *   met from an earlier run are not sent again: the job met is accounted for. A 400 or 413 (the
  *   body refused as a whole: FullStory documents 400 for invalid input; a proxy answers 413) splits the
  *   batch in halves, recursively, each half with its own keys, until the bad requests stand alone; those
  *   are dead-lettered with FullStory's code and message and the rest land. The halves go one after the
@@ -30,9 +32,9 @@ import { UnavailableError, type Logger } from '@fullstory-singer/singer-core';
 import { sleep, type Clock } from '../clock.js';
 import type { Rejection } from '../rejection.js';
 import type { BatchApi, CreatedJob, JobStatus, ListPage } from '../sinks/batch-api.js';
-import { advance, BODY_TAIL, recordAt, type Batch } from './batch.js';
+import { advance, BODY_TAIL, recordAt, type Batch, type BatchKind } from './batch.js';
 import { RequestMatcher } from './error-match.js';
-import { idempotencyKeys } from './idempotency.js';
+import { idempotencyKeys, type RecentSet } from './idempotency.js';
 
 /** What a job needs; everything with a side effect is passed in. */
 export interface JobContext {
@@ -45,8 +47,10 @@ export interface JobContext {
   logger: Logger;
   /** When this run began (ms since the epoch): a job FullStory made before it is an earlier run's. */
   runStartedMs: number;
-  /** This run's id, for the keys of users batches sent again (idempotency.ts). */
+  /** This run's id, for the keys of batches sent again (idempotency.ts). */
   runId: string;
+  /** The jobs this run's creates were answered with (the most recent ones: see {@link RecentSet}). */
+  jobsMade: RecentSet;
   /** Writes a record's dead-letter line and counts it. */
   reject(stream: string, record: unknown, rejection: Omit<Rejection, 'ok'>, request?: unknown): void;
   /** Counts `n` records imported. */
@@ -74,16 +78,17 @@ async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): 
     const create = (resend?: string) =>
       ctx.api.createBatch({ stream, kind, body, idempotencyKeys: idempotencyKeys({ stream, kind, ordinal, lo, hi, body, ...(resend === undefined ? {} : { resend }) }) }, ctx.signal);
     job = await create();
-    if (kind === 'users' && job.createdMs !== undefined && job.createdMs < ctx.runStartedMs) {
-      ctx.logger.info('this users batch was sent by an earlier run: waiting for that job, then sending the batch again so its values land after it', {
+    const met = metBefore(job, kind, ctx);
+    if (met !== undefined) {
+      ctx.logger.info(`this ${kind} batch equals one sent ${met}: waiting for that job, then sending the batch again under a key of this run`, {
         stream,
         job_id: job.id,
-        job_created: new Date(job.createdMs).toISOString(),
         requests: hi - lo,
       });
       await poll(batch, job, ctx.clock.now(), ctx);
-      job = await create(ctx.runId);
+      job = await create(`${ctx.runId}/${batch.id}`);
     }
+    ctx.jobsMade.add(job.id);
   } catch (err) {
     if (!(err instanceof BatchRefusedError)) throw err;
     if (hi - lo === 1) {
@@ -113,6 +118,17 @@ async function loadPart(batch: Batch, lo: number, hi: number, ctx: JobContext): 
     stream: batch.stream,
     status: status.status === 'COMPLETED' && !status.errors ? 'succeeded' : 'failed',
   });
+}
+
+/**
+ * Whether a create's answer is a job an earlier create made, to be waited for and sent past (see the
+ * module comment): `'earlier in this run'` (any kind: the input holds the batch twice), `'by an earlier
+ * run'` (users only: events keep the killed run's job, that is the exactly-once guarantee), or undefined.
+ */
+function metBefore(job: CreatedJob, kind: BatchKind, ctx: JobContext): string | undefined {
+  if (ctx.jobsMade.has(job.id)) return 'earlier in this run';
+  if (kind === 'users' && job.createdMs !== undefined && job.createdMs < ctx.runStartedMs) return 'by an earlier run';
+  return undefined;
 }
 
 /** The part ending at `hi` was created (or refused alone): when it is the last, the whole batch is. */
