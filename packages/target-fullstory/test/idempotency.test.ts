@@ -4,7 +4,7 @@
  * fixed sequence after each 500.
  */
 import { describe, expect, it } from '@jest/globals';
-import { idempotencyKeys, type CreateSpec } from '../src/load/idempotency.js';
+import { RecentSet, idempotencyKeys, type CreateSpec } from '../src/load/idempotency.js';
 
 const spec = (over: Partial<CreateSpec> = {}): CreateSpec => ({
   stream: 'events',
@@ -44,5 +44,19 @@ describe('idempotencyKeys', () => {
     const base = keys(0);
     expect([1, 2, 8].map((n) => keys(n))).toEqual([`${base}-1`, `${base}-2`, `${base}-8`]);
     expect(idempotencyKeys(spec())(3)).toBe(keys(3));
+  });
+});
+
+describe('RecentSet', () => {
+  it('keeps the most recent ids up to its capacity, an id added again counting as recent', () => {
+    const set = new RecentSet(3);
+    for (const id of ['a', 'b', 'c']) set.add(id);
+    set.add('a');
+    set.add('d');
+    expect(['a', 'b', 'c', 'd'].map((id) => set.has(id))).toEqual([true, false, true, true]);
+  });
+
+  it('a resend key differs from the key of the batch it repeats', () => {
+    expect(idempotencyKeys(spec({ resend: 'run/7' }))(0)).not.toBe(idempotencyKeys(spec())(0));
   });
 });
