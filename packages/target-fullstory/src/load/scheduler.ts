@@ -88,8 +88,6 @@ export interface SchedulerOptions {
 /** Starts sealed batches as jobs, in order, within the cap and the order rule. */
 export class Scheduler {
   private readonly running = new Map<Batch, Promise<void>>();
-  /** The batch waiting to start, if any (the read loop is waiting for it). */
-  private waiting: Batch | undefined;
   /**
    * The running batch that holds each uid. One at most: a batch holding a uid another running batch
    * holds does not start.
@@ -113,13 +111,8 @@ export class Scheduler {
    * caller awaits each.
    */
   async submit(batch: Batch): Promise<void> {
-    this.waiting = batch;
-    try {
-      while (!this.o.stop.aborted && !(this.running.size < this.o.slots.current() && !this.holdsBusyUid(batch))) {
-        await new Promise<void>((resolve) => this.wakers.push(resolve));
-      }
-    } finally {
-      this.waiting = undefined;
+    while (!this.o.stop.aborted && !(this.running.size < this.o.slots.current() && !this.holdsBusyUid(batch))) {
+      await new Promise<void>((resolve) => this.wakers.push(resolve));
     }
     if (this.o.stop.aborted) {
       advance(batch, 'failed');
