@@ -162,6 +162,43 @@ describe('ArraySplitter', () => {
     expect(rejected).toBeLessThan(3900);
   });
 
+  it('sees every byte value at every place of a long string, whatever the chunk offset', () => {
+    // Strings are read four bytes at a time: a quote, backslash, control or high byte must be seen
+    // wherever it falls in a word, and in a chunk that starts at any offset of its memory.
+    const plain = 'abcdefghijklmnop';
+    let checked = 0;
+    for (let value = 0; value < 256; value++) {
+      for (let at = 0; at < 8; at++) {
+        for (let offset = 0; offset < 4; offset++) {
+          const prefix = Buffer.from(`[{"k":"${plain.slice(0, at)}`);
+          const suffix = Buffer.from(`${plain.slice(at)}"}]`);
+          const memory = Buffer.concat([Buffer.alloc(offset), prefix, Buffer.from([value]), suffix]);
+          const body = memory.subarray(offset);
+          const flags: number[] = [];
+          const s = new ArraySplitter((_chunk, _start, _end, f) => flags.push(f));
+          let accepted: boolean;
+          try {
+            s.push(body);
+            s.end();
+            accepted = s.trailing === undefined;
+          } catch (err) {
+            if (!(err instanceof BundleFormatError)) throw err;
+            accepted = false;
+          }
+          if (value >= 0x80) {
+            // A lone byte above 0x7f is never UTF-8: accepted, and flagged for repair.
+            expect([accepted, flags]).toEqual([true, [ElementFlags.BAD_UTF8]]);
+          } else {
+            expect(accepted).toBe(jsonVerdict(body.toString('latin1')));
+            if (value < 0x20) expect(accepted).toBe(false);
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(256 * 8 * 4);
+  });
+
   it('validates an event nested 10,000 deep without recursion', () => {
     const deep = `[{"a":${'['.repeat(10_000)}1${']'.repeat(10_000)}}]`;
     expect(split(deep)).toHaveLength(1);
