@@ -49,7 +49,8 @@ export function compileValidator(schema: JsonSchema): RecordValidator {
  */
 function fastCanonicalDateTime(ajv: Ajv): void {
   const full = ajv.formats['date-time'] as { validate?: unknown; compare?: (a: string, b: string) => number | undefined } | undefined;
-  if (typeof full?.validate !== 'function') throw new Error('ajv-formats did not add a date-time format');
+  // Only in front of ajv-formats' own check (always there in the version this is built with).
+  if (typeof full?.validate !== 'function') return;
   const fullCheck = full.validate as (value: string) => boolean;
   const validate = (value: string): boolean => isCanonicalInstant(value) || fullCheck(value);
   // `compare` (formatMinimum and friends) stays ajv-formats' own.
