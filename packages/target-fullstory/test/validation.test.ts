@@ -35,6 +35,15 @@ describe('compileValidator', () => {
     expect(validate({ id: 1, day: '2024-13-01' })).toMatchObject({ code: 'format' });
   });
 
+  it('judges canonical date-times (the shortcut) as the full RFC 3339 check does', () => {
+    for (const at of ['2024-02-29T00:00:00.000Z', '2024-12-31T23:59:59.999Z', '2024-06-30T23:59:60.000Z', '2024-01-01t00:00:00.000Z']) {
+      expect(validate({ id: 1, at })).toBeUndefined();
+    }
+    for (const at of ['2023-02-29T00:00:00.000Z', '2024-04-31T00:00:00.000Z', '2024-13-01T00:00:00.000Z', '2024-01-01T24:00:00.000Z', '2024-01-01T12:59:60.000Z', '2024-01-01T00:00:00.000']) {
+      expect(validate({ id: 1, at })).toMatchObject({ code: 'format' });
+    }
+  });
+
   it('accepts integers beyond 2^53 (read as bigint) where the schema wants a number', () => {
     expect(validate({ id: 123456789012345678901234567890n, price: 98765432109876543210n })).toBeUndefined();
     expect(validate({ id: 123456789012345678901234567890n, price: 'x' })).toMatchObject({ code: 'type' });

@@ -76,7 +76,38 @@ export interface RecordMapper {
   map(record: Record<string, unknown>): MapResult;
 }
 
-type Source = { path: string[]; label: string } | { value: unknown };
+/** How one FullStory field is read from a record: worked out once per SCHEMA, not per record. */
+interface FieldReader {
+  field: MappingField;
+  read: (record: Record<string, unknown>) => unknown;
+  /** Names the source in rejection messages. */
+  label: string;
+}
+
+function fieldReader(field: MappingField, source: SourceConfig): FieldReader {
+  if (typeof source !== 'string') {
+    const { value } = source;
+    return { field, read: () => value, label: 'constant' };
+  }
+  const label = `record field "${source}"`;
+  const path = source.split('.');
+  if (path.length === 1) return { field, read: (record) => record[source], label };
+  const read = (record: Record<string, unknown>): unknown => {
+    let v: unknown = record;
+    for (const part of path) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string, unknown>)[part];
+    }
+    return v;
+  };
+  return { field, read, label };
+}
+
+/** `properties`, then `schema` when there is one: the order the request is written in. */
+function addProperties(request: FullStoryRequest, part: { properties: Record<string, unknown>; schema?: unknown }): void {
+  request['properties'] = part.properties;
+  if (part.schema !== undefined) request['schema'] = part.schema;
+}
 
 /**
  * Compile the mapper of one stream. Throws `ConfigError` (exit 2) for a mapping key that does not apply
@@ -92,19 +123,16 @@ export function compileMapper(options: MapperOptions): RecordMapper {
       );
     }
   }
-  const sources = new Map<MappingField, Source>();
+  const readers = new Map<MappingField, FieldReader>();
   const consumed: string[][] = [];
   for (const [field, def] of Object.entries(allowed) as [MappingField, string | undefined][]) {
     const source = options.mapping?.[field] ?? def;
     if (source === undefined) continue;
-    if (typeof source === 'string') {
-      const path = source.split('.');
-      sources.set(field, { path, label: source });
-      consumed.push(path);
-    } else {
-      sources.set(field, { value: source.value });
-    }
+    if (typeof source === 'string') consumed.push(source.split('.'));
+    readers.set(field, fieldReader(field, source));
   }
+  // A field without a source reads as absent.
+  const field = (name: MappingField): FieldReader => readers.get(name) ?? { field: name, read: () => undefined, label: 'constant' };
   const { build: properties, counts } = compileProperties({
     schema: options.schema,
     namer: options.namer,
@@ -115,92 +143,84 @@ export function compileMapper(options: MapperOptions): RecordMapper {
     ...(options.onPropertyIssue ? { onPropertyIssue: options.onPropertyIssue } : {}),
   });
 
-  const get = (record: Record<string, unknown>, field: MappingField): unknown => {
-    const s = sources.get(field);
-    if (s === undefined) return undefined;
-    if ('value' in s) return s.value;
-    let v: unknown = record;
-    for (const part of s.path) {
-      if (v === null || typeof v !== 'object') return undefined;
-      v = (v as Record<string, unknown>)[part];
-    }
-    return v;
-  };
-  const label = (field: MappingField): string => {
-    const s = sources.get(field);
-    return s && 'label' in s ? `record field "${s.label}"` : 'constant';
-  };
-
   /** A required identifier (uid, event name): numbers become decimal strings; empty is missing. */
-  const identifier = (record: Record<string, unknown>, field: MappingField, name: string, max: number): string | Rejection => {
-    const v = get(record, field);
+  const identifier = (record: Record<string, unknown>, f: FieldReader, name: string, max: number): string | Rejection => {
+    const v = f.read(record);
     let text: string;
     if (typeof v === 'string') {
-      if (v.trim() === '') return reject('missing_required_field', 'required_field', `${name} is empty (${label(field)})`);
+      if (v.trim() === '') return reject('missing_required_field', 'required_field', `${name} is empty (${f.label})`);
       text = v;
     } else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) {
       text = String(v);
     } else if (v === undefined || v === null) {
-      return reject('missing_required_field', 'required_field', `${name} is missing (${label(field)})`);
+      return reject('missing_required_field', 'required_field', `${name} is missing (${f.label})`);
     } else {
-      return reject('invalid_value', `invalid_${field}`, `${name} must be a string or a finite number (${label(field)})`);
+      return reject('invalid_value', `invalid_${f.field}`, `${name} must be a string or a finite number (${f.label})`);
     }
-    if (longerThan(text, max)) return reject('invalid_value', `${field}_too_long`, `${name} is longer than ${max} characters (${label(field)})`);
+    if (longerThan(text, max)) return reject('invalid_value', `${f.field}_too_long`, `${name} is longer than ${max} characters (${f.label})`);
     return text;
   };
   /** An optional text field: numbers become strings, null/absent is left out. */
-  const optionalText = (record: Record<string, unknown>, field: MappingField, max: number): string | undefined | Rejection => {
-    const v = get(record, field);
+  const optionalText = (record: Record<string, unknown>, f: FieldReader, max: number): string | undefined | Rejection => {
+    const v = f.read(record);
     if (v === undefined || v === null) return undefined;
     let text: string;
     if (typeof v === 'string') text = v;
     else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) text = String(v);
-    else return reject('invalid_value', `invalid_${field}`, `${field} must be a string (${label(field)})`);
-    if (longerThan(text, max)) return reject('invalid_value', `${field}_too_long`, `${field} is longer than ${max} characters (${label(field)})`);
+    else return reject('invalid_value', `invalid_${f.field}`, `${f.field} must be a string (${f.label})`);
+    if (longerThan(text, max)) return reject('invalid_value', `${f.field}_too_long`, `${f.field} is longer than ${max} characters (${f.label})`);
     return text;
   };
 
   const audience = options.audience;
   let map: (record: Record<string, unknown>) => MapResult;
   if (dataType === 'events') {
+    const sessionField = field('session_id');
+    const uidField = field('uid');
+    const recentField = field('use_most_recent_session');
+    const nameField = field('event_name');
+    const timestampField = field('timestamp');
     map = (record) => {
       const request: FullStoryRequest = {};
-      const sessionId = optionalText(record, 'session_id', MAX_UID_LENGTH);
+      const sessionId = optionalText(record, sessionField, MAX_UID_LENGTH);
       if (typeof sessionId === 'object') return sessionId;
       if (sessionId !== undefined && sessionId !== '') {
         request['session'] = { id: sessionId };
       } else {
-        const uid = identifier(record, 'uid', 'uid', MAX_UID_LENGTH);
+        const uid = identifier(record, uidField, 'uid', MAX_UID_LENGTH);
         if (typeof uid === 'object') return uid;
         request['user'] = { uid };
-        const recent = get(record, 'use_most_recent_session');
+        const recent = recentField.read(record);
         if (recent === true || recent === 'true') request['session'] = { use_most_recent: true };
       }
-      const name = identifier(record, 'event_name', 'event name', MAX_EVENT_NAME_LENGTH);
+      const name = identifier(record, nameField, 'event name', MAX_EVENT_NAME_LENGTH);
       if (typeof name === 'object') return name;
       request['name'] = name;
-      const ts = get(record, 'timestamp');
+      const ts = timestampField.read(record);
       if (ts !== undefined && ts !== null) {
         const iso = normalizeTimestamp(ts);
         if (iso === undefined) {
           return reject(
             'invalid_value',
             'invalid_timestamp',
-            `timestamp ${truncate(stringifyJson(ts))} is not RFC 3339 with an offset, a date, or epoch seconds/milliseconds (${label('timestamp')})`,
+            `timestamp ${truncate(stringifyJson(ts))} is not RFC 3339 with an offset, a date, or epoch seconds/milliseconds (${timestampField.label})`,
           );
         }
         request['timestamp'] = iso;
       }
       const p = properties(record);
       if (p && 'ok' in p) return p;
-      if (p) Object.assign(request, p);
+      if (p) addProperties(request, p);
       return { ok: true, request };
     };
   } else {
+    const uidField = field('uid');
+    const displayNameField = field('display_name');
+    const emailField = field('email');
     const addOnly = dataType === 'audience' && audience?.mode === 'add';
     const flag: [string, boolean] | undefined = audience && dataType === 'audience' ? [audience.property, true] : undefined;
     map = (record) => {
-      const uid = identifier(record, 'uid', 'uid', MAX_UID_LENGTH);
+      const uid = identifier(record, uidField, 'uid', MAX_UID_LENGTH);
       if (typeof uid === 'object') return uid;
       const request: FullStoryRequest = { uid };
       if (addOnly) {
@@ -208,15 +228,15 @@ export function compileMapper(options: MapperOptions): RecordMapper {
         if (declarePropertyTypes) request['schema'] = { properties: { [flag![0]]: 'bool' } };
         return { ok: true, request, uid };
       }
-      const displayName = optionalText(record, 'display_name', MAX_DISPLAY_NAME_LENGTH);
+      const displayName = optionalText(record, displayNameField, MAX_DISPLAY_NAME_LENGTH);
       if (typeof displayName === 'object') return displayName;
       if (displayName !== undefined) request['display_name'] = displayName;
-      const email = optionalText(record, 'email', MAX_EMAIL_LENGTH);
+      const email = optionalText(record, emailField, MAX_EMAIL_LENGTH);
       if (typeof email === 'object') return email;
       if (email !== undefined) request['email'] = email;
       const p = properties(record, flag);
       if (p && 'ok' in p) return p;
-      if (p) Object.assign(request, p);
+      if (p) addProperties(request, p);
       return { ok: true, request, uid };
     };
   }

@@ -52,6 +52,15 @@ export function normalizeTimestamp(value: unknown): string | undefined {
   return fromParts(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, millis, offsetMinutes);
 }
 
+/**
+ * Whether `value` is a real instant written in the canonical form (`toISOString`:
+ * `2024-01-02T03:04:05.678Z`, no leap second). Every such string is also a valid JSON Schema
+ * `date-time`, so the validator takes this shortcut before the full RFC 3339 check (validation.ts).
+ */
+export function isCanonicalInstant(value: string): boolean {
+  return value.length === 24 && CANONICAL.test(value) && canonicalDate(value);
+}
+
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Whether a string of the canonical shape names a real instant (no February 30, no hour 24). */
