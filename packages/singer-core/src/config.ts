@@ -1,12 +1,12 @@
 /**
  * Config loading for both CLIs: one or more `--config` files, then `<PREFIX>_<SETTING>`
- * environment variables, validated against the plugin's settings JSON Schema by ajv.
+ * environment variables, validated against the plugin's settings JSON Schema by ajv (a
+ * validator compiled at build time, or ajv itself, loaded only then).
  *
  * Every failure is one ConfigError line that names where the value came from (file or variable),
  * the key and what was expected — never the value itself, which may be a secret.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsImport from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { ConfigError } from './errors.js';
 import { readTextFile } from './files.js';
 import { locateJsonError, parseJson } from './json.js';
@@ -14,11 +14,15 @@ import type { Logger } from './logger.js';
 import type { JsonSchema } from './messages.js';
 import type { Redactor } from './redact.js';
 
-// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import may be the
-// module object or the plugin itself depending on the loader, so accept both.
-type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats: FormatsPlugin =
-  (addFormatsImport as unknown as { default?: FormatsPlugin }).default ?? (addFormatsImport as unknown as FormatsPlugin);
+/**
+ * A validator compiled ahead of time from the settings schema (ajv's standalone code, see
+ * scripts/generate-config-validators.js): it fills `default`s and reports every error, with its
+ * parent schema, as ajv compiled with `allErrors`, `useDefaults` and `verbose` would.
+ */
+export interface ConfigValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
 /** Options of {@link loadConfig}. */
 interface LoadConfigOptions {
@@ -30,38 +34,16 @@ interface LoadConfigOptions {
   envPrefix: string;
   /** The settings JSON Schema (top-level `properties`; `additionalProperties: false` makes typos errors). */
   schema: JsonSchema;
+  /**
+   * `schema` compiled ahead of time, so a run loads neither ajv nor its compiler (0.1–0.2 s of
+   * start-up). Without it, ajv is loaded and compiles `schema` here.
+   */
+  validate?: ConfigValidator;
   /** Keys whose values are registered with `redactor` (e.g. `api_key`). */
   secretKeys?: string[];
   redactor?: Redactor;
   /** Where a warning goes: a `<envPrefix>_*` variable that sets nothing. Default: nowhere. */
   logger?: Pick<Logger, 'warn'>;
-}
-
-let sharedAjv: Ajv | undefined;
-const validators = new WeakMap<JsonSchema, ValidateFunction>();
-
-/**
- * One compiled validator per schema. Cached by object, and also by `$id`: ajv refuses to compile a
- * second schema with an `$id` it already holds, and a caller that loads the same schema file twice
- * gets two equal objects. A different schema under a known `$id` replaces the old one.
- */
-function validatorFor(schema: JsonSchema): ValidateFunction {
-  let validate = validators.get(schema);
-  if (validate) return validate;
-  // strict: false tolerates annotation keywords such as `secret: true` in settings schemas;
-  // useDefaults fills `default`s so callers see one complete config; verbose gives each error its
-  // parent schema, whose `properties` are the keys a typo may have meant, at any depth.
-  const ajv = (sharedAjv ??= addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true })));
-  const id = typeof schema.$id === 'string' ? schema.$id : undefined;
-  const known = id === undefined ? undefined : ajv.getSchema(id);
-  if (known && JSON.stringify(known.schema) === JSON.stringify(schema)) {
-    validate = known;
-  } else {
-    if (known) ajv.removeSchema(id);
-    validate = ajv.compile(schema);
-  }
-  validators.set(schema, validate);
-  return validate;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -128,7 +110,7 @@ export async function loadConfig<T = Record<string, unknown>>(options: LoadConfi
     if (typeof value === 'string') redactor?.register(value);
   }
 
-  const validate = validatorFor(schema);
+  const validate = options.validate ?? (await import('./config-ajv.js')).validatorFor(schema);
   if (!validate(merged)) {
     const lines = describeErrors(validate.errors ?? [], origins, envPrefix, Object.keys(properties));
     throw new ConfigError(lines.join('; '));

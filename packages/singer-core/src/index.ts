@@ -30,6 +30,7 @@ export {
 } from './catalog.js';
 export { readStateFile, getBookmark, setBookmark } from './state.js';
 export { loadConfig, camelCaseKeys, missingSettingError } from './config.js';
+export type { ConfigValidator } from './config.js';
 export {
   ExitCode,
   SingerError,

@@ -19,7 +19,8 @@ import { ExportClient, SegmentExportClient, resolveHosts } from '@fullstory-sing
 import type { ClientOptions } from '@fullstory-singer/fullstory-client';
 import type { ProgressSink } from './body-records.js';
 import { BundleSource } from './bundle-source.js';
-import { checkDiscoveryConfig, configSchema, loadTapConfig } from './config.js';
+import { checkDiscoveryConfig, loadTapConfig } from './config.js';
+import { configSchema } from './config-schemas.js';
 import type { TapConfig } from './config.js';
 import { discoverCatalog, selectStreams } from './discovery.js';
 import type { StreamSelection } from './discovery.js';

@@ -3,32 +3,13 @@
  * environment variables by singer-core, validated against `schemas/config/tap-fullstory.json`
  * (unknown keys are errors), then camelCased once, here.
  */
-import { loadSchema } from '@fullstory-singer/schemas';
 import { ConfigError, loadConfig } from '@fullstory-singer/singer-core';
-import type { JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
+import type { ConfigValidator, JsonSchema, Logger, Redactor } from '@fullstory-singer/singer-core';
 import { checkApiKey } from '@fullstory-singer/fullstory-client';
+import { configSchema, discoverySchema, SOURCE_SETTINGS, syncSchema } from './config-schemas.js';
+import { validateDiscoveryConfig, validateSyncConfig } from './generated/config-validators.js';
 import type { Source } from './streams/types.js';
 import { unixFromIso } from './time.js';
-
-let cachedSchema: JsonSchema | undefined;
-
-/**
- * The settings JSON Schema (also the `settings` of `--about`), read from its file once per process.
- */
-export function configSchema(): JsonSchema {
-  const schema = cachedSchema ?? loadSchema<JsonSchema>('config/tap-fullstory.json');
-  cachedSchema = schema;
-  return schema;
-}
-
-/**
- * The settings only one source reads. Runners may pass every declared setting, so one given for
- * the other source is ignored with a warning rather than refused.
- */
-const SOURCE_SETTINGS: Record<Source, readonly string[]> = {
-  data_export: ['downloads_per_minute'],
-  segment_export: ['segment_id', 'export_window_seconds', 'export_delay_seconds', 'export_poll_interval_seconds', 'export_timeout_seconds'],
-};
 
 /** Segment Export settings, defaults applied. */
 interface SegmentExportSettings {
@@ -76,23 +57,11 @@ interface RawConfig {
   export_timeout_seconds?: number;
 }
 
-let syncSchema: JsonSchema | undefined;
-let discoverySchema: JsonSchema | undefined;
+let schemas: { sync: JsonSchema; discovery: JsonSchema } | undefined;
 
-/**
- * The schema a sync's config is validated with: the settings schema without the `default`s of the
- * source-specific settings, so that the loaded config holds only those actually given.
- */
-function loadingSchema(): JsonSchema {
-  if (syncSchema) return syncSchema;
-  const schema = configSchema();
-  const properties = { ...(schema['properties'] as Record<string, Record<string, unknown>>) };
-  for (const key of [...SOURCE_SETTINGS.data_export, ...SOURCE_SETTINGS.segment_export]) {
-    const { default: _default, ...rest } = properties[key]!;
-    properties[key] = rest;
-  }
-  syncSchema = { ...schema, properties };
-  return syncSchema;
+/** The schemas a config is validated with, derived once per process. */
+function loadingSchemas(): { sync: JsonSchema; discovery: JsonSchema } {
+  return (schemas ??= { sync: syncSchema(), discovery: discoverySchema() });
 }
 
 /** A setting's `default` in the settings schema (the one place defaults are written). */
@@ -110,7 +79,7 @@ export async function loadTapConfig(
   redactor?: Redactor,
   logger?: Logger,
 ): Promise<TapConfig> {
-  const raw = await load<RawConfig>(loadingSchema(), files, env, redactor, logger);
+  const raw = await load<RawConfig>(loadingSchemas().sync, validateSyncConfig, files, env, redactor, logger);
   const source = raw.source ?? 'data_export';
   const other: Source = source === 'data_export' ? 'segment_export' : 'data_export';
   const config: TapConfig = {
@@ -152,14 +121,13 @@ export async function checkDiscoveryConfig(
   redactor?: Redactor,
   logger?: Logger,
 ): Promise<Source> {
-  const { required: _required, $id: _id, ...rest } = loadingSchema();
-  discoverySchema ??= rest;
-  const raw = await load<Partial<RawConfig>>(discoverySchema, files, env, redactor, logger);
+  const raw = await load<Partial<RawConfig>>(loadingSchemas().discovery, validateDiscoveryConfig, files, env, redactor, logger);
   return raw.source ?? 'data_export';
 }
 
 async function load<T extends Partial<RawConfig>>(
   schema: JsonSchema,
+  validate: ConfigValidator,
   files: string[],
   env: Record<string, string | undefined>,
   redactor: Redactor | undefined,
@@ -170,6 +138,7 @@ async function load<T extends Partial<RawConfig>>(
     env,
     envPrefix: 'TAP_FULLSTORY',
     schema,
+    validate,
     secretKeys: ['api_key'],
     ...(redactor ? { redactor } : {}),
     ...(logger ? { logger } : {}),

@@ -8,6 +8,7 @@
 
 import { loadConfig, missingSettingError, type JsonSchema, type Logger, type Redactor } from '@fullstory-singer/singer-core';
 import { loadSchema } from '@fullstory-singer/schemas';
+import { validateTargetConfig } from './generated/config-validators.js';
 import { checkApiKey } from '@fullstory-singer/fullstory-client';
 import type { DataType, MappingField, SourceConfig } from './mapping/mapper.js';
 
@@ -74,6 +75,7 @@ export async function loadSettings(options: {
     env: options.env,
     envPrefix: ENV_PREFIX,
     schema: settingsSchema(),
+    validate: validateTargetConfig,
     secretKeys: ['api_key'],
     ...(options.redactor ? { redactor: options.redactor } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

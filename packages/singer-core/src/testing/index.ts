@@ -2,12 +2,13 @@
  * `@fullstory-singer/singer-core/testing`: helpers for the CLIs' tests. Not for production code.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, type ConfigValidator } from '../config.js';
 import { parseJson } from '../json.js';
-import type { OtherMessage, SingerMessage } from '../messages.js';
+import type { JsonSchema, OtherMessage, SingerMessage } from '../messages.js';
 import { parseMessageText } from '../reader.js';
 
 export { MemoryWritable } from './memory-writable.js';
@@ -99,4 +100,27 @@ export function logLines(stderr: string): string[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => line.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ /, ''));
+}
+
+/**
+ * What `loadConfig` makes of one config file holding `settings`: the config (defaults filled) or
+ * the error line. With `validate`, a validator compiled ahead of time; without, ajv compiles
+ * `schema` at run time, so comparing the two checks a generated validator against its schema.
+ */
+export async function configOutcome(
+  schema: JsonSchema,
+  validate: ConfigValidator | undefined,
+  settings: Record<string, unknown>,
+): Promise<{ config: unknown } | { error: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'config-outcome-'));
+  try {
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify(settings));
+    const config = await loadConfig({ files: [file], env: {}, envPrefix: 'TEST', schema, ...(validate ? { validate } : {}) });
+    return { config };
+  } catch (err) {
+    return { error: (err as Error).message.replaceAll(dir, '<dir>') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
