@@ -96,13 +96,7 @@ describe('tap | target in a storm on both APIs', () => {
         const uid = (e.request['user'] as Record<string, unknown> | undefined)?.['uid'];
         if (uid !== indvId) wrongUid.push(pos);
       }
-      const missing: number[] = [];
-      const doubled: number[] = [];
-      for (let pos = 0; pos < model.total; pos++) {
-        const c = seen.get(pos) ?? 0;
-        if (c === 0) missing.push(pos);
-        if (c > 1) doubled.push(pos);
-      }
+      const { missing, doubled } = model.missingAndDoubled(seen);
       check(missing.length === 0, `${missing.length} event(s) never landed, e.g. positions ${missing.slice(0, 5).join(',')}`);
       check(doubled.length === 0, `${doubled.length} event(s) landed twice, e.g. positions ${doubled.slice(0, 5).join(',')}`);
       check(wrongUid.length === 0, `${wrongUid.length} event(s) landed with a user id that is not the exported IndvId`);

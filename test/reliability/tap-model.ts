@@ -39,6 +39,21 @@ export class ExpectedEvents {
     return first + index;
   }
 
+  /**
+   * Which positions `seen` (how many times each position landed) never holds, and which it holds more
+   * than once.
+   */
+  missingAndDoubled(seen: Map<number, number>): { missing: number[]; doubled: number[] } {
+    const missing: number[] = [];
+    const doubled: number[] = [];
+    for (let pos = 0; pos < this.total; pos++) {
+      const c = seen.get(pos) ?? 0;
+      if (c === 0) missing.push(pos);
+      if (c > 1) doubled.push(pos);
+    }
+    return { missing, doubled };
+  }
+
   /** The first position a state value does not cover (0 for no state). */
   cursor(state: Record<string, unknown> | undefined): number {
     const events = (state?.['bookmarks'] as Record<string, unknown> | undefined)?.['events'] as Record<string, unknown> | undefined;

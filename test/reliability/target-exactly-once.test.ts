@@ -174,13 +174,7 @@ async function exactlyOnce(name: string, options: SandboxOptions, faults: FaultR
     const pos = model.position(props['p_sdc_bundle_id'], Number(props['p_sdc_bundle_index']));
     seen.set(pos, (seen.get(pos) ?? 0) + 1);
   }
-  const missing: number[] = [];
-  const doubled: number[] = [];
-  for (let pos = 0; pos < model.total; pos++) {
-    const c = seen.get(pos) ?? 0;
-    if (c === 0) missing.push(pos);
-    if (c > 1) doubled.push(pos);
-  }
+  const { missing, doubled } = model.missingAndDoubled(seen);
   check(missing.length === 0, `${name}: ${missing.length} event(s) never landed, e.g. positions ${missing.slice(0, 5).join(',')}`);
   check(doubled.length === 0, `${name}: ${doubled.length} event(s) landed more than once, e.g. positions ${doubled.slice(0, 5).join(',')}`);
   expect(sandbox.events().length).toBe(model.total);
