@@ -106,9 +106,9 @@ export function createRouter(d: RouterDeps): Handler {
   };
 
   const handlers: Record<string, Handler> = {
+    RECORD: (m, line, text) => onRecord(m as RecordMessage, line, text),
     SCHEMA: (m, line) => onSchema(m as SchemaMessage, line),
     STATE: (m) => onState(m as StateMessage),
   };
-  // RECORD, nearly every message, is called directly rather than through the table.
-  return (m, line, text) => (m.type === 'RECORD' ? onRecord(m as RecordMessage, line, text) : (handlers[m.type] ?? onOther)(m, line, text));
+  return (m, line, text) => (handlers[m.type] ?? onOther)(m, line, text);
 }
