@@ -334,9 +334,9 @@ export class ArraySplitter {
   private depth = 0;
   private flags = 0;
   private nonAscii = false;
-  /** Pieces of an element that started in an earlier chunk. */
   /** The chunk being pushed, read four bytes at a time in strings. */
   private words: DataView = new DataView(new ArrayBuffer(0));
+  /** Pieces of an element that started in an earlier chunk. */
   private pieces: Buffer[] = [];
   private piecesBytes = 0;
   private readonly maxElementBytes: number;
