@@ -25,8 +25,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const demoDir = join(root, 'fixtures', 'demo');
 const bins = {
   sandbox: join(root, 'packages', 'fullstory-sandbox', 'dist', 'src', 'bin.js'),
-  tap: join(root, 'packages', 'tap-fullstory', 'dist', 'src', 'bin.js'),
-  target: join(root, 'packages', 'target-fullstory', 'dist', 'src', 'bin.js'),
+  tap: join(root, 'packages', 'tap-fullstory', 'dist', 'tap-fullstory.js'),
+  target: join(root, 'packages', 'target-fullstory', 'dist', 'target-fullstory.js'),
 };
 
 // The sandbox accepts this key; it is not a FullStory key and means nothing outside the sandbox.

@@ -10,6 +10,6 @@ export const resultsDir = join(benchDir, 'results');
 
 export const bins = {
   sandbox: join(root, 'packages', 'fullstory-sandbox', 'dist', 'src', 'bin.js'),
-  tap: join(root, 'packages', 'tap-fullstory', 'dist', 'src', 'bin.js'),
-  target: join(root, 'packages', 'target-fullstory', 'dist', 'src', 'bin.js'),
+  tap: join(root, 'packages', 'tap-fullstory', 'dist', 'tap-fullstory.js'),
+  target: join(root, 'packages', 'target-fullstory', 'dist', 'target-fullstory.js'),
 };

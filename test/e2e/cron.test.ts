@@ -26,7 +26,7 @@ describe('examples/cron.sh', () => {
     // cron.sh runs the commands by name; these wrappers stand in for globally installed CLIs.
     for (const [name, pkg] of [['tap-fullstory', 'tap-fullstory'], ['target-fullstory', 'target-fullstory']] as const) {
       const wrapper = join(dir, name);
-      await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'packages', pkg, 'dist', 'src', 'bin.js')}" "$@"\n`);
+      await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'packages', pkg, 'dist', `${pkg}.js`)}" "$@"\n`);
       await chmod(wrapper, 0o755);
     }
     await writeFile(join(dir, 'tap.json'), JSON.stringify({ start_date: '2025-12-01T00:00:00Z', base_url: sandbox.url, downloads_per_minute: 600 }));

@@ -156,6 +156,9 @@ describe('CLIs installed from packed tarballs', () => {
       expect({ pkg, stub: existsSync(join(dir, 'bin', `${pkg}.js`)) }).toEqual({ pkg, stub: true });
       expect({ pkg, readme: existsSync(join(dir, 'README.md')) }).toEqual({ pkg, readme: true });
       expect({ pkg, bin: existsSync(join(dir, 'dist', 'src', 'bin.js')) }).toEqual({ pkg, bin: true });
+      if (pkg !== 'fullstory-sandbox') {
+        expect({ pkg, bundle: existsSync(join(dir, 'dist', `${pkg}.js`)), notices: existsSync(join(dir, 'dist', `${pkg}.licenses.txt`)) }).toEqual({ pkg, bundle: true, notices: true });
+      }
       expect({ pkg, tests: existsSync(join(dir, 'dist', 'test')) || existsSync(join(dir, 'test')) }).toEqual({ pkg, tests: false });
       const tsSources = existsSync(join(dir, 'src')) ? readdirSync(join(dir, 'src')).filter((f) => f.endsWith('.ts')) : [];
       expect({ pkg, tsSources }).toEqual({ pkg, tsSources: [] });

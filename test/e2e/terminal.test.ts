@@ -16,7 +16,7 @@ import { screenRows } from '@fullstory-singer/singer-core/testing';
 import { cleanEnv, makeTempDir, removeDir, repoRoot, run } from './helpers.js';
 
 const KEY = 'terminal-test-key';
-const bin = (name: string): string => join(repoRoot, 'packages', name, 'dist', 'src', 'bin.js');
+const bin = (name: string): string => join(repoRoot, 'packages', name, 'dist', name === 'fullstory-sandbox' ? join('src', 'bin.js') : `${name}.js`);
 /** A shell word for a path (the paths here hold no single quote). */
 const word = (text: string): string => `'${text}'`;
 

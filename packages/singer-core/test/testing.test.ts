@@ -39,7 +39,8 @@ describe('paths and temp dirs', () => {
   it('finds the repo root, fixtures and built bins', () => {
     expect(existsSync(join(repoRoot(), 'packages', 'singer-core', 'package.json'))).toBe(true);
     expect(fixturePath('singer', 'x.singer')).toBe(join(repoRoot(), 'fixtures', 'singer', 'x.singer'));
-    expect(binPath('target-fullstory')).toBe(join(repoRoot(), 'packages', 'target-fullstory', 'dist', 'src', 'bin.js'));
+    expect(binPath('target-fullstory')).toBe(join(repoRoot(), 'packages', 'target-fullstory', 'dist', 'target-fullstory.js'));
+    expect(binPath('fullstory-sandbox')).toBe(join(repoRoot(), 'packages', 'fullstory-sandbox', 'dist', 'src', 'bin.js'));
   });
 
   it('makes and removes a temp dir', async () => {

@@ -1,5 +1,5 @@
 /**
- * Black-box harness: the built bin (dist/src/bin.js) spawned against a sandbox on 127.0.0.1:0, its
+ * Black-box harness: the built CLI (dist/target-fullstory.js, by `npm run build`) spawned against a sandbox on 127.0.0.1:0, its
  * config written to a file, the key passed by environment variable, stdout, stderr and the
  * dead-letter file captured. Input is a string or a stream the test writes to over time.
  */

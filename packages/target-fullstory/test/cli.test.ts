@@ -1,5 +1,5 @@
 /**
- * The built bin (dist/src/bin.js; `npx tsc -b packages/target-fullstory` first): flags, config from
+ * The built CLI (dist/target-fullstory.js; `npm run build` first): flags, config from
  * files and TARGET_FULLSTORY_* variables, stdout holding only bare states, exit codes, secrecy.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';

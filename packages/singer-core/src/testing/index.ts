@@ -76,9 +76,12 @@ export function fixturePath(...parts: string[]): string {
   return join(repoRoot(), 'fixtures', ...parts);
 }
 
-/** The built bin of a package: `packages/<pkg>/dist/src/bin.js` (run `npx tsc -b` first). */
+/**
+ * What a package's command runs, built by `npm run build`: for the two Singer CLIs their bundle,
+ * `packages/<pkg>/dist/<pkg>.js` (scripts/bundle-clis.js); for the sandbox `dist/src/bin.js`.
+ */
 export function binPath(pkg: 'tap-fullstory' | 'target-fullstory' | 'fullstory-sandbox'): string {
-  return join(repoRoot(), 'packages', pkg, 'dist', 'src', 'bin.js');
+  return pkg === 'fullstory-sandbox' ? join(repoRoot(), 'packages', pkg, 'dist', 'src', 'bin.js') : join(repoRoot(), 'packages', pkg, 'dist', `${pkg}.js`);
 }
 
 /** A fresh empty directory under the OS temp dir; remove it with {@link removeTempDir}. */
