@@ -259,8 +259,9 @@ describe('ExportClient.downloadBundle', () => {
     const first = Buffer.alloc(64 * 1024, 'a');
     const { url } = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      // Much more than the client's buffer, so the client must pause the socket while we dawdle.
-      for (let i = 0; i < 64; i += 1) res.write(first);
+      // Much more than the client's buffer (256 KiB) and the sockets' together, so the client must
+      // pause the socket while we dawdle.
+      for (let i = 0; i < 256; i += 1) res.write(first);
       res.end();
     });
     const stream = await new ExportClient(testOptions(url, { timeoutMs: 500 })).downloadBundle(12);
@@ -271,7 +272,7 @@ describe('ExportClient.downloadBundle', () => {
     // Nobody reads for four idle timeouts: the buffers fill and the source is paused meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) total += (next.value as Buffer).length;
-    expect(total).toBe(64 * first.length);
+    expect(total).toBe(256 * first.length);
   });
 
   it('errors a body whose connection breaks off mid-way', async () => {
