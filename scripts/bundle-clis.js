@@ -25,20 +25,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIS = ['tap-fullstory', 'target-fullstory'];
 
 /** Where a CLI's bundle and its licence notices go. */
-export function bundlePaths(cli) {
+function bundlePaths(cli) {
   const dist = join(root, 'packages', cli, 'dist');
   return { bundle: join(dist, `${cli}.js`), licenses: join(dist, `${cli}.licenses.txt`) };
 }
 
 const schemasDir = join(root, 'schemas');
 
-/** Every JSON schema file of the schemas package, by the path `loadSchema` is given. */
+/** Every JSON file of the schemas package but its package.json, by the path `loadSchema` is given. */
 function schemaFiles() {
   const files = {};
-  for (const folder of ['config', 'streams']) {
-    for (const name of readdirSync(join(schemasDir, folder)).filter((n) => n.endsWith('.json')).sort()) {
-      files[`${folder}/${name}`] = readFileSync(join(schemasDir, folder, name), 'utf8');
-    }
+  const names = readdirSync(schemasDir, { recursive: true }).map((name) => name.split(sep).join('/'));
+  for (const name of names.filter((n) => n.endsWith('.json') && n !== 'package.json' && !n.startsWith('node_modules/')).sort()) {
+    files[name] = readFileSync(join(schemasDir, name), 'utf8');
   }
   return files;
 }
@@ -112,12 +111,10 @@ async function bundle(cli) {
   process.stdout.write(`bundled ${relative(root, outfile)}${bytes ? ` (${Math.round(bytes / 1024)} KiB)` : ''}\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const cli of CLIS) {
-    if (process.argv.includes('--clean')) {
-      for (const path of Object.values(bundlePaths(cli))) rmSync(path, { force: true });
-    } else {
-      await bundle(cli);
-    }
+for (const cli of CLIS) {
+  if (process.argv.includes('--clean')) {
+    for (const path of Object.values(bundlePaths(cli))) rmSync(path, { force: true });
+  } else {
+    await bundle(cli);
   }
 }

@@ -18,8 +18,9 @@ import type { ZlibOptions } from 'node:zlib';
  * Output chunk size of the inflate stream. zlib inflates on the thread pool but needs this thread
  * between two output chunks, so larger chunks mean fewer round trips while the scanner is busy:
  * on the reference bundle 512 KiB cost about 11% less CPU than 64 KiB, for about 2 MB more RSS.
- * 1 MiB was about 5% faster again, but let more discarded chunks wait for the garbage collector:
- * peak RSS 128 MiB on a 5,000,000-event bundle (122 MiB at 512 KiB), at the 128 MB the tap keeps under.
+ * 1 MiB was about 5% faster again, but more discarded chunks wait for the garbage collector: peak
+ * RSS on a 5,000,000-event bundle read through a pipe was 125 MiB (124 at 512 KiB), too close to
+ * the 128 MB the tap keeps under when peaks vary by 3 MiB between runs.
  */
 const INFLATE_CHUNK = 512 * 1024;
 /** Inflated bytes zlib may hold ahead of the scanner. */
