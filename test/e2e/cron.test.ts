@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from 'fullstory-sandbox';
+import { binPath } from '@fullstory-singer/singer-core/testing';
 import { cleanEnv, makeTempDir, removeDir, repoRoot, run } from './helpers.js';
 
 const KEY = 'cron-test-key';
@@ -26,7 +27,7 @@ describe('examples/cron.sh', () => {
     // cron.sh runs the commands by name; these wrappers stand in for globally installed CLIs.
     for (const [name, pkg] of [['tap-fullstory', 'tap-fullstory'], ['target-fullstory', 'target-fullstory']] as const) {
       const wrapper = join(dir, name);
-      await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'packages', pkg, 'dist', `${pkg}.js`)}" "$@"\n`);
+      await writeFile(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${binPath(pkg)}" "$@"\n`);
       await chmod(wrapper, 0o755);
     }
     await writeFile(join(dir, 'tap.json'), JSON.stringify({ start_date: '2025-12-01T00:00:00Z', base_url: sandbox.url, downloads_per_minute: 600 }));

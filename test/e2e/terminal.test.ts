@@ -12,11 +12,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from 'fullstory-sandbox';
-import { screenRows } from '@fullstory-singer/singer-core/testing';
-import { cleanEnv, makeTempDir, removeDir, repoRoot, run } from './helpers.js';
+import { binPath, screenRows } from '@fullstory-singer/singer-core/testing';
+import { cleanEnv, makeTempDir, removeDir, run } from './helpers.js';
 
 const KEY = 'terminal-test-key';
-const bin = (name: string): string => join(repoRoot, 'packages', name, 'dist', name === 'fullstory-sandbox' ? join('src', 'bin.js') : `${name}.js`);
 /** A shell word for a path (the paths here hold no single quote). */
 const word = (text: string): string => `'${text}'`;
 
@@ -64,7 +63,7 @@ describe('on a terminal', () => {
   });
 
   inTerminal('tap | target: every row on screen is one whole log line; the live lines show progress', async () => {
-    const pipeline = `${word(process.execPath)} ${word(bin('tap-fullstory'))} --config tap.json | ${word(process.execPath)} ${word(bin('target-fullstory'))} --config target.json > states.ndjson`;
+    const pipeline = `${word(process.execPath)} ${word(binPath('tap-fullstory'))} --config tap.json | ${word(process.execPath)} ${word(binPath('target-fullstory'))} --config target.json > states.ndjson`;
     const result = await run('script', ['-qec', pipeline, '/dev/null'], { cwd: dir!, env: cleanEnv({ TERM: 'dumb' }), timeoutMs: 60_000 });
     expect(result.code).toBe(0);
     const rows = screenRows(result.stdout);
@@ -79,7 +78,7 @@ describe('on a terminal', () => {
   });
 
   inTerminal('a target whose stdin is the terminal says it waits for Singer messages', async () => {
-    const command = `${word(process.execPath)} ${word(bin('target-fullstory'))} --config target.json`;
+    const command = `${word(process.execPath)} ${word(binPath('target-fullstory'))} --config target.json`;
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir!, env: cleanEnv({ TERM: 'dumb' }), stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     const exited = new Promise<number | null>((resolveExit) => child.once('close', resolveExit));
