@@ -21,24 +21,46 @@
  * framings hand their elements to the same handler, so every row takes the same record path.
  */
 import { isUtf8 } from 'node:buffer';
+import {
+  ARR,
+  ARR_CLOSE,
+  ARR_OPEN,
+  CLASS,
+  CO,
+  COMMA_NEXT,
+  E3,
+  ES,
+  ElementFlags,
+  FS,
+  IN,
+  KE,
+  KEY_START,
+  MI,
+  NEWLINE,
+  OB,
+  OBJ,
+  OBJ_CLOSE,
+  OBJ_OPEN,
+  OK,
+  ST,
+  STR_START,
+  T1,
+  TABLE,
+  U1,
+  U4,
+  VA,
+  AR,
+} from './json-grammar.js';
+import { Reg, ScanStatus, sharedScanner } from './simd-scan.js';
+import type { SimdScanner } from './simd-scan.js';
 
 /** The bundle body is not a well-formed JSON array of objects (truncated, corrupt, or another shape). */
 export class BundleFormatError extends Error {
   override readonly name = 'BundleFormatError';
 }
 
-/** Bits of the `flags` an {@link ElementHandler} receives. */
-export const ElementFlags = {
-  /** A CR or LF occurs between the element's tokens (a pretty-printed body): it cannot go on one line as it is. */
-  NEWLINE: 1,
-  /**
-   * A top-level key starts with `_` or an escape, so it may be one of the key fields the tap adds
-   * (`_sdc_bundle_id`, `_sdc_bundle_index`): the writer must look at the keys.
-   */
-  RESERVED_KEY: 2,
-  /** A string holds bytes that are not UTF-8. */
-  BAD_UTF8: 4,
-} as const;
+/** Bits of the `flags` an {@link ElementHandler} receives (defined with the grammar). */
+export { ElementFlags };
 
 /**
  * Called synchronously for each complete, valid element: its bytes are `chunk[start, end)`, from
@@ -53,6 +75,12 @@ export interface ArraySplitterOptions {
   maxElementBytes?: number;
   /** `array` (default): one JSON array of objects. `lines`: NDJSON, one object per line. */
   framing?: 'array' | 'lines';
+  /**
+   * Which loop runs the grammar: `simd` (default), the WebAssembly scanner of simd-scan.ts with the
+   * JavaScript loop for what it hands back, or `js`, the JavaScript loop alone. Both accept and
+   * reject exactly the same bodies (the tests run each); `js` is there to test and measure that.
+   */
+  engine?: 'simd' | 'js';
 }
 
 /** Bytes after the array's `]` that were not whitespace or NULs (they are ignored). */
@@ -72,212 +100,13 @@ const enum Phase {
   Done,
 }
 
-// Character classes of the automaton. (Plain constants, not a `const enum`: with isolatedModules
-// an enum member is a property load, which the hot loop cannot afford.)
-const C_SPACE = 0;
-const C_NL = 1;
-const C_LCURB = 2;
-const C_RCURB = 3;
-const C_LSQRB = 4;
-const C_RSQRB = 5;
-const C_COLON = 6;
-const C_COMMA = 7;
-const C_QUOTE = 8;
-const C_BACKS = 9;
-const C_SLASH = 10;
-const C_PLUS = 11;
-const C_MINUS = 12;
-const C_POINT = 13;
-const C_ZERO = 14;
-const C_DIGIT = 15;
-const C_LOW_A = 16;
-const C_LOW_B = 17;
-const C_LOW_C = 18;
-const C_LOW_D = 19;
-const C_LOW_E = 20;
-const C_LOW_F = 21;
-const C_LOW_L = 22;
-const C_LOW_N = 23;
-const C_LOW_R = 24;
-const C_LOW_S = 25;
-const C_LOW_T = 26;
-const C_LOW_U = 27;
-const C_ABCDF = 28;
-const C_UP_E = 29;
-const C_ETC = 30;
-const C_CTRL = 31;
-const C_HIGH = 32;
-const NC = 33;
-
-// States, each stored as its row's offset in TABLE (state number × NC) so a transition is one
-// add and one load. OK: after a value inside a container; OB: after `{`; KE: after `,` in an
-// object; CO: after a key; VA: after `:` or `,` in an array; AR: after `[`; ST: in a string (the
-// tight loop); ES: after `\`; U1-U4: the hex digits of `\u`; MI, ZE, IN, FR, FS, E1, E2, E3: a
-// number (after `-`, `0`, other integer digits, `.`, fraction digits, `e`, the exponent's sign,
-// exponent digits); T1-T3, F1-F4, N1-N3: inside `true`, `false`, `null`. The number states come
-// after the structural ones and the literal states last: the code below relies on that order.
-const OK = 0 * NC;
-const OB = 1 * NC;
-const KE = 2 * NC;
-const CO = 3 * NC;
-const VA = 4 * NC;
-const AR = 5 * NC;
-const ST = 6 * NC;
-const ES = 7 * NC;
-const U1 = 8 * NC;
-const U2 = 9 * NC;
-const U3 = 10 * NC;
-const U4 = 11 * NC;
-const MI = 12 * NC;
-const ZE = 13 * NC;
-const IN = 14 * NC;
-const FR = 15 * NC;
-const FS = 16 * NC;
-const E1 = 17 * NC;
-const E2 = 18 * NC;
-const E3 = 19 * NC;
-const T1 = 20 * NC;
-const T2 = 21 * NC;
-const T3 = 22 * NC;
-const F1 = 23 * NC;
-const F2 = 24 * NC;
-const F3 = 25 * NC;
-const F4 = 26 * NC;
-const N1 = 27 * NC;
-const N2 = 28 * NC;
-const N3 = 29 * NC;
-const NS = 30;
-
-// Actions: negative entries of the transition table.
-const ERR = -1;
-const OBJ_OPEN = -2;
-const OBJ_CLOSE = -3;
-const ARR_OPEN = -4;
-const ARR_CLOSE = -5;
-const COMMA_NEXT = -6;
-const KEY_START = -7;
-const STR_START = -8;
-const NEWLINE = -9;
-
-const OBJ = 1;
-const ARR = 2;
-
-const CLASS = new Uint8Array(256);
-const TABLE = new Int16Array(NS * NC).fill(ERR);
 /** In a string: 0 for a byte that needs nothing, else what it is. */
 const STRING_BYTE = new Uint8Array(256);
 const SB_QUOTE = 1;
 const SB_BACKSLASH = 2;
 const SB_CONTROL = 3;
 const SB_HIGH = 4;
-
 {
-  for (let b = 0; b < 256; b++) CLASS[b] = b < 0x20 ? C_CTRL : b >= 0x80 ? C_HIGH : C_ETC;
-  const set = (chars: string, c: number): void => {
-    for (const ch of chars) CLASS[ch.charCodeAt(0)] = c;
-  };
-  set(' \t', C_SPACE);
-  set('\n\r', C_NL);
-  set('{', C_LCURB);
-  set('}', C_RCURB);
-  set('[', C_LSQRB);
-  set(']', C_RSQRB);
-  set(':', C_COLON);
-  set(',', C_COMMA);
-  set('"', C_QUOTE);
-  set('\\', C_BACKS);
-  set('/', C_SLASH);
-  set('+', C_PLUS);
-  set('-', C_MINUS);
-  set('.', C_POINT);
-  set('0', C_ZERO);
-  set('123456789', C_DIGIT);
-  set('a', C_LOW_A);
-  set('b', C_LOW_B);
-  set('c', C_LOW_C);
-  set('d', C_LOW_D);
-  set('e', C_LOW_E);
-  set('f', C_LOW_F);
-  set('l', C_LOW_L);
-  set('n', C_LOW_N);
-  set('r', C_LOW_R);
-  set('s', C_LOW_S);
-  set('t', C_LOW_T);
-  set('u', C_LOW_U);
-  set('ABCDF', C_ABCDF);
-  set('E', C_UP_E);
-
-  const on = (state: number, classes: number[], next: number): void => {
-    for (const c of classes) TABLE[state + c] = next;
-  };
-  const WHITE = [C_SPACE];
-  const VALUE_STARTS = (state: number): void => {
-    on(state, [C_LCURB], OBJ_OPEN);
-    on(state, [C_LSQRB], ARR_OPEN);
-    on(state, [C_QUOTE], STR_START);
-    on(state, [C_MINUS], MI);
-    on(state, [C_ZERO], ZE);
-    on(state, [C_DIGIT], IN);
-    on(state, [C_LOW_T], T1);
-    on(state, [C_LOW_F], F1);
-    on(state, [C_LOW_N], N1);
-  };
-  /** What may follow a complete value: whitespace, `,`, or the container's end. */
-  const VALUE_ENDS = (state: number): void => {
-    on(state, WHITE, OK);
-    on(state, [C_NL], NEWLINE);
-    on(state, [C_COMMA], COMMA_NEXT);
-    on(state, [C_RCURB], OBJ_CLOSE);
-    on(state, [C_RSQRB], ARR_CLOSE);
-  };
-  VALUE_ENDS(OK);
-  for (const s of [OB, KE, CO, VA, AR]) {
-    on(s, WHITE, s);
-    on(s, [C_NL], NEWLINE);
-  }
-  on(OB, [C_QUOTE], KEY_START);
-  on(OB, [C_RCURB], OBJ_CLOSE);
-  on(KE, [C_QUOTE], KEY_START);
-  on(CO, [C_COLON], VA);
-  VALUE_STARTS(VA);
-  VALUE_STARTS(AR);
-  on(AR, [C_RSQRB], ARR_CLOSE);
-  on(ES, [C_QUOTE, C_BACKS, C_SLASH, C_LOW_B, C_LOW_F, C_LOW_N, C_LOW_R, C_LOW_T], ST);
-  on(ES, [C_LOW_U], U1);
-  const HEX = [C_ZERO, C_DIGIT, C_LOW_A, C_LOW_B, C_LOW_C, C_LOW_D, C_LOW_E, C_LOW_F, C_ABCDF, C_UP_E];
-  on(U1, HEX, U2);
-  on(U2, HEX, U3);
-  on(U3, HEX, U4);
-  on(U4, HEX, ST);
-  on(MI, [C_ZERO], ZE);
-  on(MI, [C_DIGIT], IN);
-  VALUE_ENDS(ZE);
-  on(ZE, [C_POINT], FR);
-  on(ZE, [C_LOW_E, C_UP_E], E1);
-  VALUE_ENDS(IN);
-  on(IN, [C_ZERO, C_DIGIT], IN);
-  on(IN, [C_POINT], FR);
-  on(IN, [C_LOW_E, C_UP_E], E1);
-  on(FR, [C_ZERO, C_DIGIT], FS);
-  VALUE_ENDS(FS);
-  on(FS, [C_ZERO, C_DIGIT], FS);
-  on(FS, [C_LOW_E, C_UP_E], E1);
-  on(E1, [C_PLUS, C_MINUS], E2);
-  on(E1, [C_ZERO, C_DIGIT], E3);
-  on(E2, [C_ZERO, C_DIGIT], E3);
-  VALUE_ENDS(E3);
-  on(E3, [C_ZERO, C_DIGIT], E3);
-  on(T1, [C_LOW_R], T2);
-  on(T2, [C_LOW_U], T3);
-  on(T3, [C_LOW_E], OK);
-  on(F1, [C_LOW_A], F2);
-  on(F2, [C_LOW_L], F3);
-  on(F3, [C_LOW_S], F4);
-  on(F4, [C_LOW_E], OK);
-  on(N1, [C_LOW_U], N2);
-  on(N2, [C_LOW_L], N3);
-  on(N3, [C_LOW_L], OK);
-
   for (let b = 0; b < 0x20; b++) STRING_BYTE[b] = SB_CONTROL;
   for (let b = 0x80; b < 256; b++) STRING_BYTE[b] = SB_HIGH;
   STRING_BYTE[0x22] = SB_QUOTE;
@@ -330,7 +159,12 @@ export class ArraySplitter {
   private stringIsKey = false;
   /** The first byte of a top-level key is in the next chunk: look at it there. */
   private keyStartPending = false;
-  private stack = new Uint8Array(64);
+  /** The open containers (OBJ or ARR) by depth. */
+  private stack: Uint8Array = new Uint8Array(64);
+  /** The WebAssembly scanner, unless the `js` engine was asked for. */
+  private readonly simd: SimdScanner | undefined;
+  /** The scanner's ticket for the chunk being pushed (see sharedScanner). */
+  private ticket = 0;
   private depth = 0;
   private flags = 0;
   private nonAscii = false;
@@ -355,12 +189,22 @@ export class ArraySplitter {
   ) {
     this.maxElementBytes = options.maxElementBytes ?? 64 * 1024 * 1024;
     this.lines = options.framing === 'lines';
+    this.simd = options.engine === 'js' ? undefined : sharedScanner();
     // Lines have no opening bracket: every place between them is where an element may start.
     this.phase = this.lines ? Phase.Value : Phase.BeforeArray;
   }
 
   /** Scans one chunk; calls the handler for every element that completes in it. */
   push(chunk: Buffer): void {
+    const simd = this.simd;
+    if (simd !== undefined) {
+      if (chunk.length > simd.chunkCapacity) {
+        // Its memory holds one chunk of up to 1 MiB: a larger one goes in as several.
+        for (let at = 0; at < chunk.length; at += simd.chunkCapacity) this.push(chunk.subarray(at, at + simd.chunkCapacity));
+        return;
+      }
+      this.ticket = simd.load(chunk);
+    }
     const n = chunk.length;
     this.bytes += n;
     this.words = new DataView(chunk.buffer, chunk.byteOffset, n);
@@ -462,10 +306,44 @@ export class ArraySplitter {
 
   /**
    * Runs the automaton over an element from `i`; returns the index just past its closing brace,
-   * or -1 when the chunk ends first (the state is kept for the next chunk). The state lives in
-   * locals while the loop runs, and is written back when it returns.
+   * or -1 when the chunk ends first (the state is kept for the next chunk). The WebAssembly
+   * scanner goes first; the JavaScript loop takes over from the byte it hands back, if any.
    */
   private scanElement(chunk: Buffer, i: number): number {
+    if (this.keyStartPending) {
+      this.keyStartPending = false;
+      this.flags |= keyStartFlag(chunk[i]!);
+    }
+    const simd = this.simd;
+    if (simd !== undefined && this.depth < simd.stack.length) {
+      // Another splitter may have loaded a chunk since (from an element handler).
+      if (simd.ticket !== this.ticket) this.ticket = simd.load(chunk);
+      const regs = simd.regs;
+      regs[Reg.STATE] = this.state;
+      regs[Reg.DEPTH] = this.depth;
+      regs[Reg.IS_KEY] = this.stringIsKey ? 1 : 0;
+      regs[Reg.FLAGS] = this.flags;
+      regs[Reg.NON_ASCII] = this.nonAscii ? 1 : 0;
+      regs[Reg.LINES] = this.lines ? 1 : 0;
+      copyStack(this.stack, simd.stack, this.depth);
+      const at = simd.scan(i, chunk.length);
+      const depth = regs[Reg.DEPTH]!;
+      if (depth > this.stack.length) this.stack = grown(this.stack, depth);
+      copyStack(simd.stack, this.stack, depth);
+      this.save(regs[Reg.STATE]!, depth, regs[Reg.IS_KEY] === 1, regs[Reg.FLAGS]!, regs[Reg.NON_ASCII] === 1);
+      const status = regs[Reg.STATUS];
+      if (status === ScanStatus.DONE) return at;
+      if (status === ScanStatus.CHUNK_END) return -1;
+      i = at;
+    }
+    return this.scanWithJs(chunk, i);
+  }
+
+  /**
+   * The JavaScript loop of the automaton, from `i`, with the same results as {@link scanElement}.
+   * The state lives in locals while the loop runs, and is written back when it returns.
+   */
+  private scanWithJs(chunk: Buffer, i: number): number {
     const n = chunk.length;
     let state = this.state;
     let depth = this.depth;
@@ -474,10 +352,6 @@ export class ArraySplitter {
     let flags = this.flags;
     let nonAscii = this.nonAscii;
     const words = this.words;
-    if (this.keyStartPending) {
-      this.keyStartPending = false;
-      flags |= keyStartFlag(chunk[i]!);
-    }
     while (i < n) {
       if (state === ST) {
         // The tight loop: most of a bundle's bytes are inside strings. Four plain bytes at a
@@ -562,11 +436,7 @@ export class ArraySplitter {
           break;
         case OBJ_OPEN:
         case ARR_OPEN:
-          if (depth === stack.length) {
-            const bigger = new Uint8Array(stack.length * 2);
-            bigger.set(stack);
-            stack = this.stack = bigger;
-          }
+          if (depth === stack.length) stack = this.stack = grown(stack, depth + 1);
           stack[depth++] = next === OBJ_OPEN ? OBJ : ARR;
           state = next === OBJ_OPEN ? OB : AR;
           break;
@@ -646,6 +516,20 @@ export class ArraySplitter {
   private error(message: string, at: number, n: number): BundleFormatError {
     return new BundleFormatError(`${message} at byte ${this.bytes - n + at} of the body`);
   }
+}
+
+/** The first `depth` open containers of `from`, into `to` (a loop: the depth is 1 or 2 but for the odd deep event). */
+function copyStack(from: Uint8Array, to: Uint8Array, depth: number): void {
+  for (let k = 0; k < depth; k++) to[k] = from[k]!;
+}
+
+/** A copy of `stack` with room for at least `depth` open containers. */
+function grown(stack: Uint8Array, depth: number): Uint8Array {
+  let size = stack.length * 2;
+  while (size < depth) size *= 2;
+  const bigger = new Uint8Array(size);
+  bigger.set(stack);
+  return bigger;
 }
 
 /** RESERVED_KEY when `b`, the first byte of a top-level key, may start `_sdc_...` (a `_`, or an escape). */

@@ -3,8 +3,7 @@ import { mulberry32 } from 'fullstory-sandbox';
 import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-splitter.js';
 import { splitInChunks } from './helpers.js';
 
-/** Splits `body` into chunks at the given cut points and returns each element's text and flags. */
-const split = (body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> => splitInChunks((h) => new ArraySplitter(h), body, cuts);
+type Engine = 'simd' | 'js';
 
 /** Whether JSON.parse takes `body` as an array of objects: the verdict the splitter must agree with. */
 function jsonVerdict(body: string): boolean {
@@ -17,9 +16,9 @@ function jsonVerdict(body: string): boolean {
 }
 
 /** Accepted with nothing but whitespace after the array (other trailing bytes are ignored, not valid JSON). */
-function splitterVerdict(body: string, cuts: number[] = []): boolean {
+function splitterVerdict(engine: Engine, body: string, cuts: number[] = []): boolean {
   const bytes = Buffer.from(body);
-  const s = new ArraySplitter(() => undefined);
+  const s = new ArraySplitter(() => undefined, { engine });
   try {
     let prev = 0;
     for (const cut of [...cuts, bytes.length]) {
@@ -34,7 +33,13 @@ function splitterVerdict(body: string, cuts: number[] = []): boolean {
   }
 }
 
-describe('ArraySplitter', () => {
+// Every case runs with each engine: the WebAssembly scanner (which hands errors and edge cases to
+// the JavaScript loop) and the JavaScript loop alone.
+describe.each<Engine>(['simd', 'js'])('ArraySplitter (%s engine)', (engine) => {
+  /** Splits `body` into chunks at the given cut points and returns each element's text and flags. */
+  const split = (body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> =>
+    splitInChunks((h) => new ArraySplitter(h, { engine }), body, cuts);
+
   it('yields the raw bytes of each element, untouched', () => {
     const body = '[{"a":1,"b":"x"},{"big":9007199254740993,"n":[1,{"c":2}],"f":-0.5e+10,"t":true,"z":false,"u":null}]';
     expect(split(body).map((e) => e.text)).toEqual([
@@ -151,7 +156,7 @@ describe('ArraySplitter', () => {
       const expected = jsonVerdict(body);
       if (!expected) rejected++;
       const cut = 1 + Math.floor(random() * Math.max(body.length - 1, 1));
-      if (splitterVerdict(body) !== expected || splitterVerdict(body, [Math.min(cut, body.length)]) !== expected) {
+      if (splitterVerdict(engine, body) !== expected || splitterVerdict(engine, body, [Math.min(cut, body.length)]) !== expected) {
         disagreements++;
         if (disagreements < 5) process.stderr.write(`disagreement on ${JSON.stringify(body)}: JSON.parse says ${expected}\n`);
       }
@@ -175,7 +180,7 @@ describe('ArraySplitter', () => {
           const memory = Buffer.concat([Buffer.alloc(offset), prefix, Buffer.from([value]), suffix]);
           const body = memory.subarray(offset);
           const flags: number[] = [];
-          const s = new ArraySplitter((_chunk, _start, _end, f) => flags.push(f));
+          const s = new ArraySplitter((_chunk, _start, _end, f) => flags.push(f), { engine });
           let accepted: boolean;
           try {
             s.push(body);
@@ -206,11 +211,11 @@ describe('ArraySplitter', () => {
   });
 
   it('ignores what follows the array: whitespace and NULs silently, anything else counted', () => {
-    const s = new ArraySplitter(() => undefined);
+    const s = new ArraySplitter(() => undefined, { engine });
     s.push(Buffer.from('[{}]\n\0\0 \r\n'));
     s.end();
     expect(s.trailing).toBeUndefined();
-    const t = new ArraySplitter(() => undefined);
+    const t = new ArraySplitter(() => undefined, { engine });
     t.push(Buffer.from('[{}]\n<html>'));
     t.push(Buffer.from('</html>'));
     t.end();
@@ -218,13 +223,13 @@ describe('ArraySplitter', () => {
   });
 
   it('bounds the size of one element', () => {
-    const s = new ArraySplitter(() => undefined, { maxElementBytes: 10 });
+    const s = new ArraySplitter(() => undefined, { maxElementBytes: 10, engine });
     s.push(Buffer.from('[{"a":"'));
     expect(() => s.push(Buffer.from('0123456789'))).toThrow(/larger than 10 bytes/);
   });
 
   it('counts elements and bytes', () => {
-    const s = new ArraySplitter(() => undefined);
+    const s = new ArraySplitter(() => undefined, { engine });
     s.push(Buffer.from('[{},{}'));
     s.push(Buffer.from(',{}]'));
     s.end();

@@ -4,13 +4,16 @@ import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-spl
 import { FileSplitter } from '../src/segment-export/file-splitter.js';
 import { splitInChunks, type MakeSplitter } from './helpers.js';
 
-const lines: MakeSplitter = (h) => new ArraySplitter(h, { framing: 'lines' });
 const file: MakeSplitter = (h) => new FileSplitter(h);
 
-const split = (body: string | Buffer, cuts: number[] = [], make: MakeSplitter = lines): Array<{ text: string; flags: number }> => splitInChunks(make, body, cuts);
-const texts = (body: string | Buffer, cuts: number[] = [], make: MakeSplitter = lines): string[] => split(body, cuts, make).map((r) => r.text);
+const fileTexts = (body: string | Buffer, cuts: number[] = []): string[] => splitInChunks(file, body, cuts).map((r) => r.text);
 
-describe("ArraySplitter, framing 'lines' (NDJSON)", () => {
+// With each engine: the WebAssembly scanner (handing errors to the JavaScript loop), and that loop alone.
+describe.each(['simd', 'js'] as const)("ArraySplitter, framing 'lines' (NDJSON), %s engine", (engine) => {
+  const lines: MakeSplitter = (h) => new ArraySplitter(h, { framing: 'lines', engine });
+  const split = (body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> => splitInChunks(lines, body, cuts);
+  const texts = (body: string | Buffer, cuts: number[] = []): string[] => split(body, cuts).map((r) => r.text);
+
   it('yields the raw bytes of each row, untouched, skipping blank lines and CRs', () => {
     const body = '{"a":1,"big":9007199254740993}\n\n  {"b":[1,{"c":"}"}]}\r\n{}';
     expect(texts(body)).toEqual(['{"a":1,"big":9007199254740993}', '{"b":[1,{"c":"}"}]}', '{}']);
@@ -51,7 +54,7 @@ describe("ArraySplitter, framing 'lines' (NDJSON)", () => {
   });
 
   it('never counts an NDJSON body as complete (it has no end mark), and bounds the size of one row', () => {
-    const s = new ArraySplitter(() => undefined, { framing: 'lines', maxElementBytes: 10 });
+    const s = new ArraySplitter(() => undefined, { framing: 'lines', maxElementBytes: 10, engine });
     s.push(Buffer.from('{"a":1}\n'));
     expect(s.done).toBe(false);
     s.push(Buffer.from('{"a":"'));
@@ -61,11 +64,11 @@ describe("ArraySplitter, framing 'lines' (NDJSON)", () => {
 
 describe('FileSplitter', () => {
   it('reads NDJSON and a JSON array alike, decided by the first byte that is not blank', () => {
-    expect(texts('{"a":1}\n{"a":2}\n', [], file)).toEqual(['{"a":1}', '{"a":2}']);
-    expect(texts('[{"a":1},{"a":2}]', [], file)).toEqual(['{"a":1}', '{"a":2}']);
-    expect(texts('\n \n[{"a":1}]', [2, 3], file)).toEqual(['{"a":1}']);
-    expect(texts(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]), [], file)).toEqual(['{"a":1}']);
-    expect(texts('', [], file)).toEqual([]);
+    expect(fileTexts('{"a":1}\n{"a":2}\n')).toEqual(['{"a":1}', '{"a":2}']);
+    expect(fileTexts('[{"a":1},{"a":2}]')).toEqual(['{"a":1}', '{"a":2}']);
+    expect(fileTexts('\n \n[{"a":1}]', [2, 3])).toEqual(['{"a":1}']);
+    expect(fileTexts(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]))).toEqual(['{"a":1}']);
+    expect(fileTexts('')).toEqual([]);
   });
 
   it('counts every byte, leading blanks included; an array is complete once it closes, its trailing bytes are told', () => {
