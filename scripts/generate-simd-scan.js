@@ -70,8 +70,15 @@ function render(values) {
 }
 
 const wabt = await wabtFactory();
-const module = wabt.parseWat(templatePath, render(constants()), { simd: true });
-module.validate();
+let module;
+try {
+  module = wabt.parseWat(templatePath, render(constants()), { simd: true });
+  module.validate();
+} catch (err) {
+  // wabt's own stack trace would print its whole (minified) source.
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 const binary = Buffer.from(module.toBinary({}).buffer);
 module.destroy();
 const base64 = binary.toString('base64');

@@ -71,7 +71,37 @@
             (if (i32.eq (local.get $c) (i32.const 0x22))
               (then
                 (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-                (local.set $state (select (i32.const {{CO}}) (i32.const {{OK}}) (local.get $isKey)))
+                ;; Shortcuts for what most often follows (each does what the table would, when
+                ;; the bytes it looks at are in this chunk): `:"` after a key, `,"` after a
+                ;; value in an object, with the next key's first byte there too.
+                (if (local.get $isKey)
+                  (then
+                    (local.set $state (i32.const {{CO}}))
+                    (if (i32.and
+                          (i32.lt_u (i32.add (local.get $pos) (i32.const 1)) (local.get $end))
+                          (i32.eq (i32.load16_u (local.get $pos)) (i32.const 0x223a)))
+                      (then
+                        (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
+                        (local.set $state (i32.const {{ST}}))
+                        (local.set $isKey (i32.const 0)))))
+                  (else
+                    (local.set $state (i32.const {{OK}}))
+                    (if (i32.and
+                          (i32.lt_u (i32.add (local.get $pos) (i32.const 2)) (local.get $end))
+                          (i32.and
+                            (i32.eq (i32.load16_u (local.get $pos)) (i32.const 0x222c))
+                            (i32.eq
+                              (i32.load8_u offset={{STACK}} (i32.sub (local.get $depth) (i32.const 1)))
+                              (i32.const {{OBJ}}))))
+                      (then
+                        (local.set $pos (i32.add (local.get $pos) (i32.const 2)))
+                        (local.set $state (i32.const {{ST}}))
+                        (local.set $isKey (i32.const 1))
+                        (if (i32.eq (local.get $depth) (i32.const 1))
+                          (then
+                            (local.set $c (i32.load8_u (local.get $pos)))
+                            (if (i32.or (i32.eq (local.get $c) (i32.const 0x5f)) (i32.eq (local.get $c) (i32.const 0x5c)))
+                              (then (local.set $flags (i32.or (local.get $flags) (i32.const {{RESERVED_KEY}})))))))))))
                 (br $top)))
             (if (i32.eq (local.get $c) (i32.const 0x5c))
               (then
@@ -100,13 +130,21 @@
                   (i32.eq (local.get $state) (i32.const {{IN}}))
                   (i32.or (i32.eq (local.get $state) (i32.const {{FS}})) (i32.eq (local.get $state) (i32.const {{E3}}))))
               (then
-                ;; The rest of a run of digits (ids are 16 of them).
-                (block $digitsEnd
-                  (loop $digits
-                    (br_if $digitsEnd (i32.ge_u (local.get $pos) (local.get $end)))
-                    (br_if $digitsEnd (i32.gt_u (i32.sub (i32.load8_u (local.get $pos)) (i32.const 0x30)) (i32.const 9)))
-                    (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-                    (br $digits)))))
+                ;; The rest of a run of digits (ids are 16 of them), 16 bytes at a time as in
+                ;; strings: up to the first byte that is not a digit, or `end`.
+                (loop $digits
+                  (local.set $mask
+                    (i8x16.bitmask
+                      (i8x16.gt_u
+                        (i8x16.sub (v128.load (local.get $pos)) (i8x16.splat (i32.const 0x30)))
+                        (i8x16.splat (i32.const 9)))))
+                  (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
+                    (then
+                      (local.set $mask
+                        (i32.or (local.get $mask) (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos)))))))
+                  (if (i32.eqz (local.get $mask))
+                    (then (local.set $pos (i32.add (local.get $pos) (i32.const 16))) (br $digits))))
+                (local.set $pos (i32.add (local.get $pos) (i32.ctz (local.get $mask))))))
             (br $top)))
         (if (i32.eq (local.get $next) (i32.const {{KEY_START}}))
           (then
