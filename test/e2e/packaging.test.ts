@@ -157,7 +157,14 @@ describe('CLIs installed from packed tarballs', () => {
       expect({ pkg, readme: existsSync(join(dir, 'README.md')) }).toEqual({ pkg, readme: true });
       expect({ pkg, bin: existsSync(join(dir, 'dist', 'src', 'bin.js')) }).toEqual({ pkg, bin: true });
       if (pkg !== 'fullstory-sandbox') {
-        expect({ pkg, bundle: existsSync(join(dir, 'dist', `${pkg}.js`)), notices: existsSync(join(dir, 'dist', `${pkg}.licenses.txt`)) }).toEqual({ pkg, bundle: true, notices: true });
+        const shipped = (name: string): boolean => existsSync(join(dir, 'dist', name));
+        expect({ pkg, loader: shipped(`${pkg}.js`), bundle: shipped(`${pkg}.bundle.cjs`), cache: shipped(`${pkg}.bundle.cjs.cache`), notices: shipped(`${pkg}.licenses.txt`) }).toEqual({
+          pkg,
+          loader: true,
+          bundle: true,
+          cache: true,
+          notices: true,
+        });
       }
       expect({ pkg, tests: existsSync(join(dir, 'dist', 'test')) || existsSync(join(dir, 'test')) }).toEqual({ pkg, tests: false });
       const tsSources = existsSync(join(dir, 'src')) ? readdirSync(join(dir, 'src')).filter((f) => f.endsWith('.ts')) : [];

@@ -7,7 +7,7 @@ import { tapMain } from './cli.js';
 // exit 130/143); a second one exits at once.
 const stop = installStopSignals();
 
-await runMain(
+void runMain(
   (ctx) =>
     tapMain(ctx, {
       argv: process.argv.slice(2),

@@ -3,6 +3,6 @@
 import { runMain } from '@fullstory-singer/singer-core';
 import { NAME, main } from './cli.js';
 
-await runMain((ctx) => main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, env: process.env }, ctx), {
+void runMain((ctx) => main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, env: process.env }, ctx), {
   name: NAME,
 });
