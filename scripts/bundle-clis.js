@@ -14,11 +14,13 @@
 // Why the code cache: compiling the 1.2 MB bundle was still about 45 ms of every start, and more
 // as its functions were first called. V8 can save what it compiled and take it back
 // (https://nodejs.org/api/vm.html#scriptcreatecacheddata); Node 20 does that only for a
-// `vm.Script`, hence a CommonJS bundle run through `vm.Script` by the loader. With the cache a sync
-// of the 200,000-event reference bundle took 0.88 of the time (15 paired runs), and `--about`
-// 0.14 s instead of 0.19. The cache is made here, from the compiled bundle alone (nothing is run);
-// V8 checks it against its own version and flags and the source, and compiles as usual when it
-// does not fit (another Node version), so a stale or missing cache costs time, never correctness.
+// `vm.Script`, hence a CommonJS bundle run through `vm.Script` by the loader. With the cache,
+// `--about` took 0.22 s instead of 0.25 (median of the pairs' ratios 0.85, 20 pairs) and a sync of
+// the 200,000-event reference bundle 0.96 of the time (15 pairs); a cache made after running a
+// whole sync was no better (0.98). The cache is made here, from the compiled bundle alone
+// (nothing is run). V8 checks it against its own version, its flags and the source, and compiles
+// as usual when it does not fit (another Node version, V8 flags in NODE_OPTIONS), so a stale or
+// missing cache costs time, never correctness.
 //
 // Two things a bundle changes, handled here:
 // - `@fullstory-singer/schemas` reads its JSON files from beside its own module, which a bundle
