@@ -9,12 +9,15 @@
  * above 2^53. Passing each element's bytes through untouched is lossless by construction, and
  * validating them here means no RECORD line is ever anything but JSON.
  *
- * The grammar is checked by a table-driven automaton (one class lookup and one transition per
- * byte, as in Douglas Crockford's JSON_checker), with a stack of open containers and a tight loop
- * for the bytes inside strings. It checks the array's punctuation (`[`, `,`, `]`), and inside
- * each element numbers, the literals `true`/`false`/`null`, commas, colons, escapes, raw control
- * characters in strings and the nesting of brackets. A body that breaks any of it is a
- * {@link BundleFormatError}, so the bundle can be fetched again.
+ * The grammar is checked by a table-driven automaton (json-grammar.ts: one class lookup and one
+ * transition per byte, as in Douglas Crockford's JSON_checker), with a stack of open containers.
+ * This module checks the array's punctuation (`[`, `,`, `]`) between elements; inside each element
+ * the automaton checks numbers, the literals `true`/`false`/`null`, commas, colons, escapes, raw
+ * control characters in strings and the nesting of brackets. It runs in the WebAssembly scanner
+ * (simd-scan.ts), which reads strings 16 bytes at a time and hands back to the JavaScript loop
+ * below whatever needs words (an error) or a look across chunks; that loop can also run alone
+ * (`engine: 'js'`). A body that breaks any of it is a {@link BundleFormatError}, so the bundle can
+ * be fetched again.
  *
  * The same scanner reads NDJSON (`framing: 'lines'`, a Segment Export file): one object per line,
  * blank lines skipped, each object checked as above and required to end on its own line. Both
@@ -22,6 +25,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import {
+  AR,
   ARR,
   ARR_CLOSE,
   ARR_OPEN,
@@ -49,7 +53,6 @@ import {
   U1,
   U4,
   VA,
-  AR,
 } from './json-grammar.js';
 import { Reg, ScanStatus, sharedScanner } from './simd-scan.js';
 import type { SimdScanner } from './simd-scan.js';
@@ -161,7 +164,7 @@ export class ArraySplitter {
   private keyStartPending = false;
   /** The open containers (OBJ or ARR) by depth. */
   private stack: Uint8Array = new Uint8Array(64);
-  /** The WebAssembly scanner, unless the `js` engine was asked for. */
+  /** The WebAssembly scanner, unless the `js` engine was asked for (or Node has no WebAssembly). */
   private readonly simd: SimdScanner | undefined;
   /** The scanner's ticket for the chunk being pushed (see sharedScanner). */
   private ticket = 0;

@@ -46,13 +46,16 @@ interface ScanExports {
  * registers and open containers in before each {@link SimdScanner.scan} and out after it, and
  * {@link SimdScanner.load} hands out a ticket, so a splitter notices when another one loaded a
  * chunk in between (from inside an element handler) and loads its own again.
+ *
+ * Undefined where this Node has no WebAssembly at all (`node --jitless`): the splitters then run
+ * the JavaScript loop alone, slower but the same.
  */
-export function sharedScanner(): SimdScanner {
-  shared ??= new SimdScanner();
-  return shared;
+export function sharedScanner(): SimdScanner | undefined {
+  shared ??= typeof WebAssembly === 'undefined' ? null : new SimdScanner();
+  return shared ?? undefined;
 }
 
-let shared: SimdScanner | undefined;
+let shared: SimdScanner | null | undefined;
 
 /** One instance of the module: its registers, its stack of open containers, and the chunk it scans. */
 export class SimdScanner {

@@ -41,6 +41,20 @@ describe('tap-fullstory bin', () => {
     expect(bad.stderr).toMatch(/^tap-fullstory: error: .*TAP_FULLSTORY_MAX_RETRIES/m);
   });
 
+  it('runs where Node has no WebAssembly (node --jitless): the same records, from the JavaScript scanner', async () => {
+    const config = await writeJson(dir, 'config-jitless.json', {
+      api_key: 'sandbox-key', start_date: '2024-01-01T00:00:00Z', base_url: sandbox.url, downloads_per_minute: 6000,
+    });
+    // time_extracted differs between two runs; the rest of every line must not.
+    const records = (stdout: string): string[] =>
+      stdout.split('\n').filter((line) => line.startsWith('{"type":"RECORD"')).map((line) => line.replace(/"time_extracted":"[^"]*"/, ''));
+    const usual = await runBin(TAP, ['--config', config]);
+    const jitless = await runBin(TAP, ['--config', config], { env: { NODE_OPTIONS: '--jitless' } });
+    expect([usual.code, jitless.code]).toEqual([0, 0]);
+    expect(records(usual.stdout)).toHaveLength(3500);
+    expect(records(jitless.stdout)).toEqual(records(usual.stdout));
+  });
+
   it('killed (SIGKILL) mid-bundle and restarted from its last STATE: every event, at most state_every_records twice', async () => {
     const every = 500;
     const config = await writeJson(dir, 'config.json', {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runBin } from '@fullstory-singer/singer-core/testing';
 import { ArraySplitter, BundleFormatError } from '../src/array-splitter.js';
 import type { ArraySplitterOptions } from '../src/array-splitter.js';
+import { SimdScanner, sharedScanner } from '../src/simd-scan.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -62,6 +63,10 @@ function disagreements(bodies: Iterable<{ body: Buffer; cuts?: number[]; options
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 describe('the WebAssembly scanner', () => {
+  it('runs here (so the default engine in every splitter test is the WebAssembly one)', () => {
+    expect(sharedScanner()).toBeInstanceOf(SimdScanner);
+  });
+
   it('is up to date with simd-scan.wat and the grammar', async () => {
     const result = await runBin(join(repoRoot, 'scripts', 'generate-simd-scan.js'), ['--check']);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
@@ -110,7 +115,9 @@ describe('the WebAssembly scanner', () => {
     const simd = outcome('simd', body);
     expect(simd.elements).toEqual(events);
     expect(simd.bytes).toBe(body.length);
-    expect(disagreements([{ body }, { body, cuts: [1024 * 1024 + 3] }])).toEqual([]);
+    // A piece of exactly the memory's size, and an empty chunk between two.
+    const mib = 1024 * 1024;
+    expect(disagreements([{ body }, { body, cuts: [mib + 3] }, { body, cuts: [mib, mib] }, { body, cuts: [2 * mib - 1, 2 * mib - 1, 3 * mib] }])).toEqual([]);
   });
 
   it('hands a nesting deeper than its stack (65,536) to the JavaScript loop, and takes the next element back', () => {
