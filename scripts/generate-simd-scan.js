@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the tap's WebAssembly JSON scanner: fills the constants into the template
 // packages/tap-fullstory/src/simd-scan.wat (the grammar's states, classes and actions from
-// json-grammar.ts, the memory layout below), compiles it with wabt (SIMD enabled) and writes the
+// json-grammar.ts, the registers and status values from simd-scan.ts, the memory layout below),
+// compiles it with wabt (SIMD enabled) and writes the
 // binary, base64, to packages/tap-fullstory/src/generated/simd-scan-wasm.ts. The generated module
 // is committed, so neither a build nor an install needs wabt; a test fails when it is stale.
 // After changing the template or the grammar:
@@ -17,14 +18,16 @@ import wabtFactory from 'wabt';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const templatePath = 'packages/tap-fullstory/src/simd-scan.wat';
 const outputPath = 'packages/tap-fullstory/src/generated/simd-scan-wasm.ts';
-const grammar = await import(new URL('../packages/tap-fullstory/dist/src/json-grammar.js', import.meta.url).href);
+const built = (path) => import(new URL(`../packages/tap-fullstory/dist/src/${path}`, import.meta.url).href);
+const grammar = await built('json-grammar.js');
+// The registers' places and the status values, as the loader reads them.
+const { Reg, ScanStatus } = await built('simd-scan.js');
 
 /**
  * Where things live in the module's memory (see the template's header). The chunk region is 1 MiB:
  * the tap inflates 512 KiB at a time; a larger chunk is scanned in pieces (simd-scan.ts).
  */
 const REGS = 0;
-const registers = ['STATE', 'DEPTH', 'IS_KEY', 'FLAGS', 'NON_ASCII', 'LINES', 'STATUS'];
 const CLASSES = 64;
 const TABLE = 512;
 const STACK = 4096;
@@ -34,7 +37,7 @@ const CHUNK_CAPACITY = 1024 * 1024;
 const PAGE = 65536;
 
 function constants() {
-  if (REGS + registers.length * 4 > CLASSES || CLASSES + grammar.CLASS.byteLength > TABLE || TABLE + grammar.TABLE.byteLength > STACK) {
+  if (REGS + Object.keys(Reg).length * 4 > CLASSES || CLASSES + grammar.CLASS.byteLength > TABLE || TABLE + grammar.TABLE.byteLength > STACK) {
     throw new Error('the grammar tables no longer fit the memory layout: move the offsets');
   }
   const values = {
@@ -46,13 +49,11 @@ function constants() {
     STACK_CAPACITY,
     CHUNK,
     CHUNK_CAPACITY,
-    DONE: 0,
-    CHUNK_END: 1,
-    HAND_BACK: 2,
+    ...ScanStatus,
     NEWLINE_FLAG: grammar.ElementFlags.NEWLINE,
     RESERVED_KEY: grammar.ElementFlags.RESERVED_KEY,
   };
-  registers.forEach((name, i) => (values[`REG_${name}`] = REGS + i * 4));
+  for (const [name, index] of Object.entries(Reg)) values[`REG_${name}`] = REGS + index * 4;
   for (const name of ['OK', 'OB', 'KE', 'CO', 'VA', 'AR', 'ST', 'ES', 'MI', 'IN', 'FS', 'E3', 'OBJ', 'ARR']) values[name] = grammar[name];
   for (const name of ['KEY_START', 'STR_START', 'COMMA_NEXT', 'OBJ_OPEN', 'ARR_OPEN', 'OBJ_CLOSE', 'ARR_CLOSE', 'NEWLINE']) values[name] = grammar[name];
   for (const [name, value] of Object.entries(values)) {

@@ -11,10 +11,10 @@
 import { CLASS, TABLE } from './json-grammar.js';
 import { SIMD_SCAN_WASM_BASE64 } from './generated/simd-scan-wasm.js';
 
-/** The registers' places (i32 indexes), as scripts/generate-simd-scan.js lays them out. */
+/** The registers' places (i32 indexes; scripts/generate-simd-scan.js lays the memory out from these). */
 export const Reg = { STATE: 0, DEPTH: 1, IS_KEY: 2, FLAGS: 3, NON_ASCII: 4, LINES: 5, STATUS: 6 } as const;
 
-/** The status register after a scan. */
+/** The status register after a scan (the template's constants of these names). */
 export const ScanStatus = { DONE: 0, CHUNK_END: 1, HAND_BACK: 2 } as const;
 
 /** The little of the WebAssembly JavaScript API used here (TypeScript declares it only with the DOM library). */
