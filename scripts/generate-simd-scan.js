@@ -2,9 +2,9 @@
 // Builds the tap's WebAssembly JSON scanner: fills the constants into the template
 // packages/tap-fullstory/src/simd-scan.wat (the grammar's states, classes and actions from
 // json-grammar.ts, the registers and status values from simd-scan.ts, the memory layout below),
-// compiles it with wabt (SIMD enabled) and writes the
-// binary, base64, to packages/tap-fullstory/src/generated/simd-scan-wasm.ts. The generated module
-// is committed, so neither a build nor an install needs wabt; a test fails when it is stale.
+// compiles it with wabt (SIMD enabled) and writes the binary, base64, to
+// packages/tap-fullstory/src/generated/simd-scan-wasm.ts. The generated module is committed, so
+// neither a build nor an install needs wabt; a test fails when it is stale.
 // After changing the template or the grammar:
 //
 //   npm run build && node scripts/generate-simd-scan.js && npm run build
