@@ -149,11 +149,13 @@ async function bundle(cli) {
     metafile: true,
     legalComments: 'eof',
     logLevel: 'warning',
+    // Written below, once the entry's `#!` line is dealt with.
+    write: false,
   });
   writeFileSync(licenses, licenseNotices(cli, result.metafile));
   // The entry's `#!` line is no JavaScript inside the wrapper (Node strips it from a file it runs):
   // it becomes a comment, on the same line.
-  const code = readFileSync(outfile, 'utf8').replace(/^#!/, '//');
+  const code = result.outputFiles[0].text.replace(/^#!/, '//');
   writeFileSync(outfile, code);
   // vm.Script is given no loader for import(): the bundle must not need one.
   if (/\bimport\(/.test(code.replace(/\/\/.*$/gm, ''))) throw new Error(`${relative(root, outfile)} still calls import(): bundle that module too`);

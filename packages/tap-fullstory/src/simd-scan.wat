@@ -4,11 +4,12 @@
 ;; JavaScript loop of array-splitter.ts accepts; it hands back every case that loop words an error
 ;; for, or that needs a look across chunks, at the byte concerned.
 ;;
-;; This is a template: scripts/generate-simd-scan.js replaces each name in double braces with the constant of
-;; that name (json-grammar.ts, or the memory layout in the script), compiles it with wabt, and
-;; writes the binary to src/generated/simd-scan-wasm.ts. A test fails when that file is stale.
+;; This is a template: scripts/generate-simd-scan.js replaces each name in double braces with the
+;; constant of that name (json-grammar.ts, the registers and status values of simd-scan.ts, or the
+;; memory layout in the script), compiles it with wabt, and writes the binary to
+;; src/generated/simd-scan-wasm.ts. A test fails when that file is stale.
 ;;
-;; Memory (one instance per splitter): the registers (i32s: state, depth, is-key, flags,
+;; Memory (one instance, shared by every splitter in the process): the registers (i32s: state, depth, is-key, flags,
 ;; non-ASCII seen, lines framing, status), the class table (u8 per byte), the transition table
 ;; (i16 per state and class; a state is its row's offset, a negative entry an action), the stack
 ;; of open containers (u8, OBJ or ARR), then the chunk being scanned, followed by 16 spare bytes

@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { mulberry32 } from 'fullstory-sandbox';
 import { ArraySplitter, BundleFormatError, ElementFlags } from '../src/array-splitter.js';
-import { splitInChunks } from './helpers.js';
+import { pushInChunks, splitInChunks } from './helpers.js';
 
 type Engine = 'simd' | 'js';
 
@@ -20,12 +20,7 @@ function splitterVerdict(engine: Engine, body: string, cuts: number[] = []): boo
   const bytes = Buffer.from(body);
   const s = new ArraySplitter(() => undefined, { engine });
   try {
-    let prev = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      s.push(bytes.subarray(prev, cut));
-      prev = cut;
-    }
-    s.end();
+    pushInChunks(s, bytes, cuts);
     return s.trailing === undefined;
   } catch (err) {
     if (!(err instanceof BundleFormatError)) throw err;

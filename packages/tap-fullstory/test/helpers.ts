@@ -93,16 +93,20 @@ export function keysFrom(served: ServedBundle[], from: Array<[number, number]>):
 /** A splitter of bundle or export bytes, as the splitter tests drive one. */
 export type MakeSplitter = (onElement: ElementHandler) => { push(chunk: Buffer): void; end(): void };
 
-/** Feeds `body` to a new splitter in chunks cut at `cuts`, and returns each element's text and flags. */
-export function splitInChunks(make: MakeSplitter, body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const out: Array<{ text: string; flags: number }> = [];
-  const s = make((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
+/** Pushes `bytes` into `splitter` in chunks cut at `cuts` (ascending offsets), then ends it. */
+export function pushInChunks(splitter: { push(chunk: Buffer): void; end(): void }, bytes: Buffer, cuts: number[] = []): void {
   let prev = 0;
   for (const cut of [...cuts, bytes.length]) {
-    s.push(bytes.subarray(prev, cut));
+    splitter.push(bytes.subarray(prev, cut));
     prev = cut;
   }
-  s.end();
+  splitter.end();
+}
+
+/** Feeds `body` to a new splitter in chunks cut at `cuts`, and returns each element's text and flags. */
+export function splitInChunks(make: MakeSplitter, body: string | Buffer, cuts: number[] = []): Array<{ text: string; flags: number }> {
+  const out: Array<{ text: string; flags: number }> = [];
+  const s = make((chunk, start, end, flags) => out.push({ text: chunk.toString('utf8', start, end), flags }));
+  pushInChunks(s, typeof body === 'string' ? Buffer.from(body) : body, cuts);
   return out;
 }

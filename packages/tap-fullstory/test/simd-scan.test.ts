@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runBin } from '@fullstory-singer/singer-core/testing';
 import { ArraySplitter, BundleFormatError } from '../src/array-splitter.js';
 import type { ArraySplitterOptions } from '../src/array-splitter.js';
+import { pushInChunks } from './helpers.js';
 import { SimdScanner, sharedScanner } from '../src/simd-scan.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -33,12 +34,7 @@ function outcome(engine: 'simd' | 'js', body: Buffer, cuts: number[] = [], optio
     { ...options, engine },
   );
   try {
-    let prev = 0;
-    for (const cut of [...cuts, body.length]) {
-      s.push(body.subarray(prev, cut));
-      prev = cut;
-    }
-    s.end();
+    pushInChunks(s, body, cuts);
     result.bytes = s.bytes;
   } catch (err) {
     if (!(err instanceof BundleFormatError)) throw err;
